@@ -1,0 +1,776 @@
+package hvlab.hw.cpu;
+
+import hvlab.hw.bus.PortBus;
+import hvlab.hw.clock.VirtualClock;
+import hvlab.hw.irq.InterruptController;
+import hvlab.hw.memory.PhysicalMemory;
+
+/**
+ * One IA-32 processor: architectural state, segmentation, paging with a software TLB, exception and interrupt
+ * delivery. The instruction handlers live beside it ({@link Interpreter}, {@link Alu}, {@link SystemOps}); they
+ * work on the plain fields here. Faults unwind through {@link CpuFault} to {@link #run(long)}, which delivers them.
+ */
+public final class Cpu {
+    // General registers, in the ModRM encoding order.
+    public static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+    // Segment registers, in the ModRM/Sreg encoding order.
+    public static final int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+
+    // EFLAGS bits (SDM Vol. 1, 3.4.3).
+    public static final int CF = 1, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, TF = 1 << 8, IF = 1 << 9,
+            DF = 1 << 10, OF = 1 << 11, IOPL = 3 << 12, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, AC = 1 << 18,
+            VIF = 1 << 19, VIP = 1 << 20, ID = 1 << 21;
+    static final int ARITH_FLAGS = CF | PF | AF | ZF | SF | OF;
+
+    // CR0 and CR4 bits (SDM Vol. 3A, 2.5).
+    public static final int CR0_PE = 1, CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_ET = 16, CR0_NE = 32,
+            CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
+    public static final int CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 16, CR4_PAE = 32,
+            CR4_MCE = 64, CR4_PGE = 128, CR4_PCE = 256, CR4_OSFXSR = 512, CR4_OSXMMEXCPT = 1024;
+    static final int CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE;
+
+    // Segment cache access bits.
+    static final int SEG_READ = 1, SEG_WRITE = 2;
+
+    // ---- architectural state ----
+    final int[] reg = new int[8];
+    int eip;
+    /** EFLAGS; the arithmetic bits are valid only while {@code ccOp == Alu.CC_NONE}. */
+    int flags = 2;
+    int ccOp, ccA, ccB, ccRes, ccCarry;
+
+    final int[] segSel = new int[6];
+    final int[] segBase = new int[6];
+    /** Raw descriptor attribute bits 8..23 of the high dword (type, S, DPL, P, AVL, D/B, G). */
+    final int[] segAttr = new int[6];
+    final int[] segLimit = new int[6];
+    /** Lowest and highest valid offset (expand-down segments turn the limit around), unsigned. */
+    final long[] segLow = new long[6];
+    final long[] segHigh = new long[6];
+    final int[] segAccess = new int[6];
+    int cpl;
+    boolean code32, stack32;
+
+    int gdtBase, gdtLimit, idtBase, idtLimit;
+    int ldtSel, ldtBase, ldtLimit, ldtAttr;
+    int trSel, trBase, trLimit, trAttr;
+    int cr0 = CR0_ET, cr2, cr3, cr4;
+    final int[] dr = new int[8];
+    int sysenterCs, sysenterEsp, sysenterEip;
+    long tscOffset;
+
+    boolean halted;
+    /** Retired instruction count at which interrupts are inhibited (after STI, MOV SS, POP SS). */
+    long interruptShadowAt = -1;
+
+    // ---- per-instruction decode state ----
+    int startEip, startEsp;
+    int segOverride;
+    boolean opSize32, addrSize32;
+    int repPrefix;
+    boolean lockPrefix;
+    int modrmMod, modrmReg, modrmRm;
+    int eaSeg, eaOff;
+
+    // ---- machine wiring ----
+    final PhysicalMemory memory;
+    final byte[] ram;
+    final PortBus ports;
+    final VirtualClock clock;
+    InterruptController interrupts;
+    CpuHost host;
+
+    // ---- time and events ----
+    long retired;
+    /** Virtual time in ns when {@link #retired} was {@link #retiredAtTimeBase}; one instruction takes one ns. */
+    private long timeBase, retiredAtTimeBase;
+    /** Set by anything that may make an interrupt deliverable; checked between instructions. */
+    boolean eventPending = true;
+    boolean stopRequested;
+
+    // ---- fault being delivered ----
+    int faultVector, faultError;
+    private int deliveringVector = -1;
+
+    final CpuCounters counters = new CpuCounters();
+    final Mmu mmu;
+    final Interpreter interpreter;
+
+    public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
+        this.memory = memory;
+        this.ram = memory.ram();
+        this.ports = ports;
+        this.clock = clock;
+        this.mmu = new Mmu(this);
+        this.interpreter = new Interpreter(this);
+        this.interrupts = new InterruptController() {
+            @Override
+            public boolean hasPendingInterrupt() {
+                return false;
+            }
+
+            @Override
+            public int acknowledge() {
+                return 0;
+            }
+        };
+        this.host = reason -> stopRequested = true;
+        reset();
+    }
+
+    public void connect(InterruptController interrupts, CpuHost host) {
+        this.interrupts = interrupts;
+        this.host = host;
+    }
+
+    /** Power-on / RESET state (SDM Vol. 3A, 9.1.1, Table 9-1). */
+    public void reset() {
+        java.util.Arrays.fill(reg, 0);
+        reg[EDX] = CpuIdentity.RESET_EDX;
+        eip = 0xFFF0;
+        flags = 2;
+        ccOp = Alu.CC_NONE;
+        cr0 = CR0_ET | CR0_NW | CR0_CD;
+        cr2 = cr3 = cr4 = 0;
+        java.util.Arrays.fill(dr, 0);
+        dr[6] = 0xFFFF0FF0;
+        dr[7] = 0x400;
+        for (int s = 0; s < 6; s++) {
+            loadRealModeSegment(s, 0);
+            segLimit[s] = 0xFFFF;
+            segLow[s] = 0;
+            segHigh[s] = 0xFFFF;
+            segAttr[s] = 0x93; // present, DPL 0, read/write data, accessed
+            segAccess[s] = SEG_READ | SEG_WRITE;
+        }
+        segSel[CS] = 0xF000;
+        segBase[CS] = 0xFFFF0000;
+        segAttr[CS] = 0x9B;
+        cpl = 0;
+        code32 = stack32 = false;
+        gdtBase = idtBase = 0;
+        gdtLimit = idtLimit = 0xFFFF;
+        ldtSel = ldtBase = 0;
+        ldtLimit = 0xFFFF;
+        ldtAttr = 0x82;
+        trSel = trBase = 0;
+        trLimit = 0xFFFF;
+        trAttr = 0x8B;
+        sysenterCs = sysenterEsp = sysenterEip = 0;
+        halted = false;
+        interruptShadowAt = -1;
+        deliveringVector = -1;
+        mmu.flushAll();
+    }
+
+    // =====================================================================================================
+    // Running
+    // =====================================================================================================
+
+    /**
+     * Executes up to {@code budget} instructions. Returns early when the CPU halts or the host asks it to stop.
+     * Time is virtual: each retired instruction advances the machine's clock by one nanosecond.
+     */
+    public void run(long budget) {
+        final long end = retired + budget;
+        stopRequested = false;
+        while (retired < end && !stopRequested) {
+            if (halted) {
+                if (!(eventPending && wakeFromHalt())) {
+                    return;
+                }
+            }
+            try {
+                runInstructions(end);
+            } catch (CpuFault fault) {
+                eip = startEip;
+                reg[ESP] = startEsp;
+                counters.exception(faultVector);
+                deliverException(faultVector, faultError);
+            }
+        }
+    }
+
+    private void runInstructions(long end) {
+        final Interpreter interp = interpreter;
+        while (retired < end) {
+            if (eventPending && checkEvents()) {
+                return;
+            }
+            startEip = eip;
+            startEsp = reg[ESP];
+            interp.step();
+            retired++;
+            if (halted || stopRequested) {
+                return;
+            }
+        }
+    }
+
+    /** Returns true when the run loop must leave (halted or stopped); delivers a pending interrupt if it may. */
+    private boolean checkEvents() {
+        if (stopRequested || halted) {
+            return true;
+        }
+        eventPending = false;
+        if ((flags & IF) != 0 && interruptShadowAt != retired && interrupts.hasPendingInterrupt()) {
+            deliverExternalInterrupt();
+        } else if ((flags & IF) != 0 && interruptShadowAt == retired) {
+            eventPending = true; // look again after the shadowed instruction
+        }
+        return false;
+    }
+
+    private boolean wakeFromHalt() {
+        eventPending = false;
+        if ((flags & IF) != 0 && interrupts.hasPendingInterrupt()) {
+            halted = false;
+            deliverExternalInterrupt();
+            return true;
+        }
+        return false;
+    }
+
+    private void deliverExternalInterrupt() {
+        int vector = interrupts.acknowledge() & 0xFF;
+        counters.interrupt(vector);
+        startEip = eip;
+        startEsp = reg[ESP];
+        try {
+            interrupt(vector, Exceptions.NO_ERROR_CODE, InterruptKind.EXTERNAL);
+        } catch (CpuFault fault) {
+            eip = startEip;
+            reg[ESP] = startEsp;
+            deliverException(faultVector, faultError);
+        }
+        eventPending = true;
+    }
+
+    /** Delivers a fault raised by an instruction, with the double- and triple-fault rules of SDM 6.15 (Table 6-5). */
+    private void deliverException(int vector, int error) {
+        int previous = deliveringVector;
+        if (previous == Exceptions.DF) {
+            deliveringVector = -1;
+            shutdown("triple fault: " + Exceptions.name(vector) + " while delivering #DF");
+            return;
+        }
+        if (previous >= 0 && (Exceptions.isContributory(previous) && Exceptions.isContributory(vector)
+                || previous == Exceptions.PF && (vector == Exceptions.PF || Exceptions.isContributory(vector)))) {
+            vector = Exceptions.DF;
+            error = 0;
+        }
+        deliveringVector = vector;
+        try {
+            interrupt(vector, error, InterruptKind.EXCEPTION);
+            deliveringVector = -1;
+        } catch (CpuFault nested) {
+            eip = startEip;
+            reg[ESP] = startEsp;
+            counters.exception(faultVector);
+            deliverException(faultVector, faultError);
+        }
+        deliveringVector = -1;
+        eventPending = true;
+    }
+
+    void shutdown(String reason) {
+        halted = true;
+        stopRequested = true;
+        flags &= ~IF;
+        host.shutdown(reason);
+    }
+
+    // =====================================================================================================
+    // Virtual time
+    // =====================================================================================================
+
+    /** Virtual time now, in ns. */
+    public long nanos() {
+        return timeBase + (retired - retiredAtTimeBase);
+    }
+
+    /** Brings the machine clock up to the CPU's time; called before device accesses so device reads are exact. */
+    void syncClock() {
+        clock.advanceTo(nanos());
+    }
+
+    /** While halted, time jumps ahead to the next device event. */
+    public void skipTimeTo(long nanos) {
+        if (nanos > nanos()) {
+            timeBase = nanos;
+            retiredAtTimeBase = retired;
+        }
+    }
+
+    public long retiredInstructions() {
+        return retired;
+    }
+
+    public boolean isHalted() {
+        return halted;
+    }
+
+    /** Tells the CPU that an interrupt line may have changed; it looks at the controller before the next instruction. */
+    public void signalInterrupt() {
+        eventPending = true;
+    }
+
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    public boolean interruptsEnabled() {
+        return (flags & IF) != 0;
+    }
+
+    public CpuCounters counters() {
+        return counters;
+    }
+
+    // =====================================================================================================
+    // Faults
+    // =====================================================================================================
+
+    /** Raises a fault: the instruction is rolled back and the exception delivered. Never returns. */
+    CpuFault fault(int vector, int errorCode) {
+        faultVector = vector;
+        faultError = errorCode;
+        throw CpuFault.INSTANCE;
+    }
+
+    CpuFault gp(int errorCode) {
+        return fault(Exceptions.GP, errorCode);
+    }
+
+    CpuFault ud() {
+        return fault(Exceptions.UD, Exceptions.NO_ERROR_CODE);
+    }
+
+    /** The fault for a bad access through segment {@code seg}: #SS for the stack segment, #GP otherwise. */
+    CpuFault segmentFault(int seg) {
+        return fault(seg == SS ? Exceptions.SS : Exceptions.GP, 0);
+    }
+
+    // =====================================================================================================
+    // Mode queries
+    // =====================================================================================================
+
+    boolean protectedMode() {
+        return (cr0 & CR0_PE) != 0;
+    }
+
+    boolean v86Mode() {
+        return (flags & VM) != 0;
+    }
+
+    int iopl() {
+        return (flags >>> 12) & 3;
+    }
+
+    // =====================================================================================================
+    // Segmented memory access (SDM Vol. 3A, 5.3 limit checking, 5.5 privilege levels)
+    // =====================================================================================================
+
+    int linearForRead(int seg, int off, int size) {
+        if ((segAccess[seg] & SEG_READ) == 0) {
+            throw segmentFault(seg);
+        }
+        long o = off & 0xFFFFFFFFL;
+        if (o < segLow[seg] || o + size - 1 > segHigh[seg]) {
+            throw segmentFault(seg);
+        }
+        return segBase[seg] + off;
+    }
+
+    int linearForWrite(int seg, int off, int size) {
+        if ((segAccess[seg] & SEG_WRITE) == 0) {
+            throw segmentFault(seg);
+        }
+        long o = off & 0xFFFFFFFFL;
+        if (o < segLow[seg] || o + size - 1 > segHigh[seg]) {
+            throw segmentFault(seg);
+        }
+        return segBase[seg] + off;
+    }
+
+    int read8(int seg, int off) {
+        return mmu.read8(linearForRead(seg, off, 1));
+    }
+
+    int read16(int seg, int off) {
+        return mmu.read16(linearForRead(seg, off, 2));
+    }
+
+    int read32(int seg, int off) {
+        return mmu.read32(linearForRead(seg, off, 4));
+    }
+
+    void write8(int seg, int off, int value) {
+        mmu.write8(linearForWrite(seg, off, 1), value);
+    }
+
+    void write16(int seg, int off, int value) {
+        mmu.write16(linearForWrite(seg, off, 2), value);
+    }
+
+    void write32(int seg, int off, int value) {
+        mmu.write32(linearForWrite(seg, off, 4), value);
+    }
+
+    // =====================================================================================================
+    // Stack
+    // =====================================================================================================
+
+    int sp() {
+        return stack32 ? reg[ESP] : reg[ESP] & 0xFFFF;
+    }
+
+    void setSp(int value) {
+        reg[ESP] = stack32 ? value : (reg[ESP] & 0xFFFF0000) | (value & 0xFFFF);
+    }
+
+    int stackAdd(int sp, int delta) {
+        return stack32 ? sp + delta : (sp + delta) & 0xFFFF;
+    }
+
+    void push32(int value) {
+        int sp = stackAdd(sp(), -4);
+        write32(SS, sp, value);
+        setSp(sp);
+    }
+
+    void push16(int value) {
+        int sp = stackAdd(sp(), -2);
+        write16(SS, sp, value);
+        setSp(sp);
+    }
+
+    void push(int value) {
+        if (opSize32) {
+            push32(value);
+        } else {
+            push16(value);
+        }
+    }
+
+    int pop32() {
+        int sp = sp();
+        int value = read32(SS, sp);
+        setSp(stackAdd(sp, 4));
+        return value;
+    }
+
+    int pop16() {
+        int sp = sp();
+        int value = read16(SS, sp);
+        setSp(stackAdd(sp, 2));
+        return value;
+    }
+
+    int pop() {
+        return opSize32 ? pop32() : pop16();
+    }
+
+    // =====================================================================================================
+    // Instruction fetch
+    // =====================================================================================================
+
+    int fetch8() {
+        int lin = segBase[CS] + eip;
+        int b = mmu.fetch8(lin, eip);
+        eip = code32 ? eip + 1 : (eip + 1) & 0xFFFF;
+        return b;
+    }
+
+    int fetch16() {
+        int lo = fetch8();
+        return lo | fetch8() << 8;
+    }
+
+    int fetch32() {
+        int lin = segBase[CS] + eip;
+        if ((lin & 0xFFF) <= 0xFFC && code32) {
+            int v = mmu.fetch32(lin, eip);
+            eip += 4;
+            return v;
+        }
+        int lo = fetch16();
+        return lo | fetch16() << 16;
+    }
+
+    // =====================================================================================================
+    // EFLAGS
+    // =====================================================================================================
+
+    public int eflags() {
+        return Alu.materialize(this);
+    }
+
+    /** Writes EFLAGS bits under {@code mask}; bit 1 always reads as one. */
+    void setEflags(int value, int mask) {
+        int current = Alu.materialize(this);
+        int old = current;
+        current = (current & ~mask) | (value & mask);
+        flags = (current & 0x3F7FD7) | 2;
+        ccOp = Alu.CC_NONE;
+        if ((flags & IF) != 0 && (old & IF) == 0) {
+            eventPending = true;
+        }
+    }
+
+    // =====================================================================================================
+    // Segment registers (SDM Vol. 3A, 3.4 and 5.4-5.6)
+    // =====================================================================================================
+
+    void loadRealModeSegment(int seg, int selector) {
+        selector &= 0xFFFF;
+        segSel[seg] = selector;
+        segBase[seg] = selector << 4;
+        if (seg == CS) {
+            mmu.invalidateFetch();
+        }
+    }
+
+    /** V86 mode segment load: real-mode base, 64 KiB limit, DPL 3 (SDM 20.1.1). */
+    void loadV86Segment(int seg, int selector) {
+        loadRealModeSegment(seg, selector);
+        segLimit[seg] = 0xFFFF;
+        segLow[seg] = 0;
+        segHigh[seg] = 0xFFFF;
+        segAttr[seg] = seg == CS ? 0xFB : 0xF3;
+        segAccess[seg] = SEG_READ | SEG_WRITE;
+        if (seg == CS) {
+            code32 = false;
+        } else if (seg == SS) {
+            stack32 = false;
+        }
+    }
+
+    /** Fills a segment register's hidden cache from a descriptor (high and low dwords). */
+    void loadSegmentCache(int seg, int selector, int hi, int lo) {
+        segSel[seg] = selector & 0xFFFF;
+        segBase[seg] = Descriptors.base(hi, lo);
+        int limit = Descriptors.limit(hi, lo);
+        segLimit[seg] = limit;
+        segAttr[seg] = (hi >>> 8) & 0xF0FF;
+        int type = Descriptors.type(hi);
+        boolean big = (hi & Descriptors.DB) != 0;
+        if (Descriptors.isCode(hi)) {
+            segAccess[seg] = (type & 2) != 0 ? SEG_READ : 0;
+            segLow[seg] = 0;
+            segHigh[seg] = limit & 0xFFFFFFFFL;
+        } else {
+            segAccess[seg] = SEG_READ | ((type & 2) != 0 ? SEG_WRITE : 0);
+            if ((type & 4) != 0) { // expand-down (SDM 3.4.5.1)
+                segLow[seg] = (limit & 0xFFFFFFFFL) + 1;
+                segHigh[seg] = big ? 0xFFFFFFFFL : 0xFFFFL;
+            } else {
+                segLow[seg] = 0;
+                segHigh[seg] = limit & 0xFFFFFFFFL;
+            }
+        }
+        if (seg == CS) {
+            code32 = big;
+            mmu.invalidateFetch();
+        } else if (seg == SS) {
+            stack32 = big;
+        }
+    }
+
+    /** A null selector in a data segment register: any access through it raises #GP(0). */
+    void loadNullSegment(int seg, int selector) {
+        segSel[seg] = selector & 0xFFFF;
+        segBase[seg] = 0;
+        segLimit[seg] = 0;
+        segAttr[seg] = 0;
+        segAccess[seg] = 0;
+        segLow[seg] = 1;
+        segHigh[seg] = 0;
+    }
+
+    void setCpl(int newCpl) {
+        if (newCpl != cpl) {
+            cpl = newCpl;
+            mmu.privilegeChanged();
+        }
+    }
+
+    /** MOV/POP to a segment register, LDS and friends: the checks of SDM Vol. 2, "MOV" and 5.6. */
+    void loadSegment(int seg, int selector) {
+        selector &= 0xFFFF;
+        if (!protectedMode()) {
+            loadRealModeSegment(seg, selector);
+            return;
+        }
+        if (v86Mode()) {
+            loadV86Segment(seg, selector);
+            return;
+        }
+        if ((selector & 0xFFFC) == 0) {
+            if (seg == SS) {
+                throw gp(0);
+            }
+            loadNullSegment(seg, selector);
+            return;
+        }
+        long desc = readDescriptor(selector, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        int rpl = selector & 3, dpl = Descriptors.dpl(hi);
+        if (seg == SS) {
+            if (rpl != cpl || dpl != cpl || !Descriptors.isWritableData(hi)) {
+                throw gp(selector & 0xFFFC);
+            }
+            if (!Descriptors.present(hi)) {
+                throw fault(Exceptions.SS, selector & 0xFFFC);
+            }
+        } else {
+            if (!Descriptors.isSegment(hi) || Descriptors.isCode(hi) && (Descriptors.type(hi) & 2) == 0) {
+                throw gp(selector & 0xFFFC);
+            }
+            boolean conformingCode = Descriptors.isCode(hi) && (Descriptors.type(hi) & 4) != 0;
+            if (!conformingCode && (rpl > dpl || cpl > dpl)) {
+                throw gp(selector & 0xFFFC);
+            }
+            if (!Descriptors.present(hi)) {
+                throw fault(Exceptions.NP, selector & 0xFFFC);
+            }
+        }
+        hi = markAccessed(selector, hi);
+        loadSegmentCache(seg, selector, hi, lo);
+        if (seg == SS) {
+            interruptShadowAt = retired + 1;
+        }
+    }
+
+    /**
+     * Reads the 8-byte descriptor a selector names from the GDT or LDT, with supervisor privilege. A selector
+     * beyond the table limit raises {@code vector} with the selector as error code (SDM 6.13).
+     */
+    long readDescriptor(int selector, int vector, int ext) {
+        int index = selector & 0xFFF8;
+        int base, limit;
+        if ((selector & 4) != 0) {
+            if ((ldtSel & 0xFFFC) == 0) {
+                throw fault(vector, (selector & 0xFFFC) | ext);
+            }
+            base = ldtBase;
+            limit = ldtLimit;
+        } else {
+            base = gdtBase;
+            limit = gdtLimit;
+        }
+        if (Integer.compareUnsigned(index | 7, limit) > 0) {
+            throw fault(vector, (selector & 0xFFFC) | ext);
+        }
+        int lo = mmu.readSystem32(base + index);
+        int hi = mmu.readSystem32(base + index + 4);
+        return (long) hi << 32 | (lo & 0xFFFFFFFFL);
+    }
+
+    /** Sets the accessed bit of a code or data descriptor in memory, as the processor does on a load. */
+    int markAccessed(int selector, int hi) {
+        if ((hi & 0x100) == 0 && Descriptors.isSegment(hi)) {
+            hi |= 0x100;
+            int base = (selector & 4) != 0 ? ldtBase : gdtBase;
+            mmu.writeSystem32(base + (selector & 0xFFF8) + 4, hi);
+        }
+        return hi;
+    }
+
+    // =====================================================================================================
+    // Interrupt and exception delivery (SDM Vol. 3A, 6.12; real mode 20.1.4)
+    // =====================================================================================================
+
+    enum InterruptKind { EXTERNAL, EXCEPTION, SOFTWARE, SOFTWARE_EXCEPTION }
+
+    void interrupt(int vector, int errorCode, InterruptKind kind) {
+        halted = false;
+        if (!protectedMode()) {
+            interruptRealMode(vector);
+            return;
+        }
+        SystemOps.interruptProtectedMode(this, vector, errorCode, kind);
+    }
+
+    private void interruptRealMode(int vector) {
+        int entry = vector * 4;
+        if (entry + 3 > (idtLimit & 0xFFFFL)) {
+            throw gp(0);
+        }
+        int offset = mmu.readSystem16(idtBase + entry);
+        int selector = mmu.readSystem16(idtBase + entry + 2);
+        int fl = eflags();
+        boolean saved = opSize32;
+        opSize32 = false;
+        push16(fl);
+        push16(segSel[CS]);
+        push16(eip);
+        opSize32 = saved;
+        flags = Alu.materialize(this) & ~(IF | TF | AC | RF);
+        loadRealModeSegment(CS, selector);
+        eip = offset;
+    }
+
+    // =====================================================================================================
+    // State exchange
+    // =====================================================================================================
+
+    public int register(int index) {
+        return reg[index];
+    }
+
+    public void setRegister(int index, int value) {
+        reg[index] = value;
+    }
+
+    public int eip() {
+        return eip;
+    }
+
+    public void setEip(int value) {
+        eip = value;
+    }
+
+    public int cr(int index) {
+        return switch (index) {
+            case 0 -> cr0;
+            case 2 -> cr2;
+            case 3 -> cr3;
+            case 4 -> cr4;
+            default -> throw new IllegalArgumentException("CR" + index);
+        };
+    }
+
+    public int segmentSelector(int seg) {
+        return segSel[seg];
+    }
+
+    public int segmentBase(int seg) {
+        return segBase[seg];
+    }
+
+    public int cpl() {
+        return cpl;
+    }
+
+    /**
+     * Puts the CPU in the state a Multiboot loader leaves it in (Multiboot 0.6.96, 3.2): protected mode, flat
+     * 4 GiB code (selector 0x08) and data (0x10) segments, paging off, interrupts off.
+     */
+    public void enterFlatProtectedMode(int entry, int eax, int ebx) {
+        cr0 |= CR0_PE;
+        cr0 &= ~CR0_PG;
+        int flatHi = 0x00CF9300, flatLo = 0x0000FFFF;
+        for (int s = 0; s < 6; s++) {
+            loadSegmentCache(s, 0x10, flatHi, flatLo);
+        }
+        loadSegmentCache(CS, 0x08, 0x00CF9B00, flatLo);
+        setCpl(0);
+        flags = 2;
+        ccOp = Alu.CC_NONE;
+        eip = entry;
+        reg[EAX] = eax;
+        reg[EBX] = ebx;
+        mmu.flushAll();
+    }
+}

@@ -1,0 +1,42 @@
+package hvlab.hw.cpu;
+
+/** Architectural event counts kept by the CPU: exceptions and interrupts by vector, TLB flushes, page walks. */
+public final class CpuCounters {
+    final long[] exceptionsByVector = new long[32];
+    final long[] interruptsByVector = new long[256];
+    long tlbFlushes, tlbPageInvalidations, pageWalks, ioInstructions;
+
+    void exception(int vector) {
+        if (vector >= 0 && vector < 32) {
+            exceptionsByVector[vector]++;
+        }
+    }
+
+    void interrupt(int vector) {
+        interruptsByVector[vector & 0xFF]++;
+    }
+
+    public long exceptions(int vector) {
+        return exceptionsByVector[vector];
+    }
+
+    public long interrupts(int vector) {
+        return interruptsByVector[vector & 0xFF];
+    }
+
+    public long tlbFlushes() {
+        return tlbFlushes;
+    }
+
+    public long tlbPageInvalidations() {
+        return tlbPageInvalidations;
+    }
+
+    public long pageWalks() {
+        return pageWalks;
+    }
+
+    public long ioInstructions() {
+        return ioInstructions;
+    }
+}

@@ -1,0 +1,387 @@
+package hvlab.hw.cpu;
+
+import hvlab.hw.memory.PhysicalMemory;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Linear-to-physical translation: 32-bit two-level paging with 4 MiB pages, global pages, CR0.WP, U/S and R/W
+ * checks and A/D bits (SDM Vol. 3A, 4.3, 4.6, 4.8), behind a software TLB.
+ *
+ * <p>The TLB is direct-mapped and holds, per entry, one tag array per kind of access (supervisor read, supervisor
+ * write, user read, user write) and the offset from linear to RAM index. A hit costs one compare and one array
+ * read. A write tag is filled only when the page is already dirty, so the first write to a clean page walks once to
+ * set D, as the processor does. Only plain RAM pages enter the TLB; ROM and MMIO take the slow path every time.
+ */
+final class Mmu {
+    private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LE_SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private static final int TLB_BITS = 10;
+    private static final int TLB_SIZE = 1 << TLB_BITS;
+    private static final int TLB_MASK = TLB_SIZE - 1;
+    private static final int INVALID = 1; // never equals a page-aligned tag
+    private static final int PAGE_MASK = ~0xFFF;
+
+    // Page-table entry bits (SDM Vol. 3A, 4.3, Tables 4-4 to 4-6).
+    static final int PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100;
+    // #PF error code bits (SDM Vol. 3A, 4.7).
+    static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4;
+
+    private final Cpu cpu;
+    private final PhysicalMemory memory;
+    private final byte[] ram;
+
+    private final int[] supervisorRead = new int[TLB_SIZE];
+    private final int[] supervisorWrite = new int[TLB_SIZE];
+    private final int[] userRead = new int[TLB_SIZE];
+    private final int[] userWrite = new int[TLB_SIZE];
+    private final int[] ramOffset = new int[TLB_SIZE];
+    private final boolean[] global = new boolean[TLB_SIZE];
+
+    /** The tag arrays for the current privilege level. */
+    private int[] readTags = supervisorRead;
+    private int[] writeTags = supervisorWrite;
+
+    /** The instruction fetch window: one linear page inside the CS limit, and its RAM offset. */
+    private int fetchPage = INVALID;
+    private int fetchOffset;
+
+    Mmu(Cpu cpu) {
+        this.cpu = cpu;
+        this.memory = cpu.memory;
+        this.ram = memory.ram();
+        flushAll();
+    }
+
+    // ---- flush rules (SDM Vol. 3A, 4.10.4) ----
+
+    void flushAll() {
+        Arrays.fill(supervisorRead, INVALID);
+        Arrays.fill(supervisorWrite, INVALID);
+        Arrays.fill(userRead, INVALID);
+        Arrays.fill(userWrite, INVALID);
+        Arrays.fill(global, false);
+        fetchPage = INVALID;
+        cpu.counters.tlbFlushes++;
+    }
+
+    /** MOV to CR3: global translations survive when CR4.PGE is set. */
+    void flushNonGlobal() {
+        if ((cpu.cr4 & Cpu.CR4_PGE) == 0) {
+            flushAll();
+            return;
+        }
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (!global[i]) {
+                supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+            }
+        }
+        fetchPage = INVALID;
+        cpu.counters.tlbFlushes++;
+    }
+
+    /** INVLPG: drops the translation of one page, global or not. */
+    void invalidatePage(int linear) {
+        int i = (linear >>> 12) & TLB_MASK;
+        supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+        global[i] = false;
+        fetchPage = INVALID;
+        cpu.counters.tlbPageInvalidations++;
+    }
+
+    void privilegeChanged() {
+        boolean user = cpu.cpl == 3;
+        readTags = user ? userRead : supervisorRead;
+        writeTags = user ? userWrite : supervisorWrite;
+        fetchPage = INVALID;
+    }
+
+    void invalidateFetch() {
+        fetchPage = INVALID;
+    }
+
+    // ---- data accesses at the current privilege level ----
+
+    int read8(int lin) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (readTags[i] == (lin & PAGE_MASK)) {
+            return ram[lin + ramOffset[i]] & 0xFF;
+        }
+        return readPhysical8(translate(lin, false, cpu.cpl == 3));
+    }
+
+    int read16(int lin) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (readTags[i] == (lin & PAGE_MASK) && (lin & 0xFFF) != 0xFFF) {
+            return (short) LE_SHORT.get(ram, lin + ramOffset[i]) & 0xFFFF;
+        }
+        return readSlow(lin, 2, cpu.cpl == 3);
+    }
+
+    int read32(int lin) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (readTags[i] == (lin & PAGE_MASK) && (lin & 0xFFF) <= 0xFFC) {
+            return (int) LE_INT.get(ram, lin + ramOffset[i]);
+        }
+        return readSlow(lin, 4, cpu.cpl == 3);
+    }
+
+    void write8(int lin, int value) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (writeTags[i] == (lin & PAGE_MASK)) {
+            ram[lin + ramOffset[i]] = (byte) value;
+            return;
+        }
+        writePhysical(translate(lin, true, cpu.cpl == 3), 1, value);
+    }
+
+    void write16(int lin, int value) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (writeTags[i] == (lin & PAGE_MASK) && (lin & 0xFFF) != 0xFFF) {
+            LE_SHORT.set(ram, lin + ramOffset[i], (short) value);
+            return;
+        }
+        writeSlow(lin, 2, value, cpu.cpl == 3);
+    }
+
+    void write32(int lin, int value) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (writeTags[i] == (lin & PAGE_MASK) && (lin & 0xFFF) <= 0xFFC) {
+            LE_INT.set(ram, lin + ramOffset[i], value);
+            return;
+        }
+        writeSlow(lin, 4, value, cpu.cpl == 3);
+    }
+
+    // ---- supervisor-mode accesses to system structures (GDT, LDT, IDT, TSS): SDM 4.6 "implicit supervisor" ----
+
+    int readSystem8(int lin) {
+        return readSlow(lin, 1, false);
+    }
+
+    int readSystem16(int lin) {
+        return readSlow(lin, 2, false);
+    }
+
+    int readSystem32(int lin) {
+        return readSlow(lin, 4, false);
+    }
+
+    void writeSystem8(int lin, int value) {
+        writeSlow(lin, 1, value, false);
+    }
+
+    void writeSystem16(int lin, int value) {
+        writeSlow(lin, 2, value, false);
+    }
+
+    void writeSystem32(int lin, int value) {
+        writeSlow(lin, 4, value, false);
+    }
+
+    // ---- instruction fetch ----
+
+    int fetch8(int lin, int offset) {
+        if ((lin & PAGE_MASK) == fetchPage) {
+            return ram[lin + fetchOffset] & 0xFF;
+        }
+        return fetchSlow(lin, offset);
+    }
+
+    int fetch32(int lin, int offset) {
+        if ((lin & PAGE_MASK) == fetchPage) {
+            return (int) LE_INT.get(ram, lin + fetchOffset);
+        }
+        int b0 = fetch8(lin, offset);
+        int b1 = fetch8(lin + 1, offset + 1);
+        int b2 = fetch8(lin + 2, offset + 2);
+        return b0 | b1 << 8 | b2 << 16 | fetch8(lin + 3, offset + 3) << 24;
+    }
+
+    private int fetchSlow(int lin, int offset) {
+        long o = offset & 0xFFFFFFFFL;
+        if (o < cpu.segLow[Cpu.CS] || o > cpu.segHigh[Cpu.CS]) {
+            throw cpu.gp(0);
+        }
+        boolean user = cpu.cpl == 3;
+        int physical = translate(lin, false, user);
+        int i = (lin >>> 12) & TLB_MASK;
+        long pageStartOffset = ((lin & PAGE_MASK) - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
+        if ((user ? userRead : supervisorRead)[i] == (lin & PAGE_MASK)
+                && pageStartOffset >= cpu.segLow[Cpu.CS] && pageStartOffset + 0xFFF <= cpu.segHigh[Cpu.CS]) {
+            fetchPage = lin & PAGE_MASK;
+            fetchOffset = ramOffset[i];
+        }
+        return readPhysical8(physical);
+    }
+
+    // ---- slow paths ----
+
+    private int readSlow(int lin, int size, boolean user) {
+        if (((lin & 0xFFF) + size) > 0x1000) {
+            int value = 0;
+            for (int k = 0; k < size; k++) {
+                value |= readPhysical8(translate(lin + k, false, user)) << (8 * k);
+            }
+            return value;
+        }
+        int physical = translate(lin, false, user);
+        return switch (size) {
+            case 1 -> readPhysical8(physical);
+            case 2 -> readPhysical(physical, 2);
+            default -> readPhysical(physical, 4);
+        };
+    }
+
+    private void writeSlow(int lin, int size, int value, boolean user) {
+        if (((lin & 0xFFF) + size) > 0x1000) {
+            // Both pages are checked before any byte is written: a split store never half-happens.
+            int firstPage = translate(lin, true, user);
+            int second = lin + size - 1;
+            int secondPage = translate(second & PAGE_MASK, true, user);
+            for (int k = 0; k < size; k++) {
+                int a = lin + k;
+                int physical = (a & PAGE_MASK) == (lin & PAGE_MASK) ? firstPage + k : secondPage + (a & 0xFFF);
+                writePhysical(physical, 1, value >>> (8 * k));
+            }
+            return;
+        }
+        writePhysical(translate(lin, true, user), size, value);
+    }
+
+    private int readPhysical8(int physical) {
+        if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)) {
+            return ram[physical] & 0xFF;
+        }
+        return deviceRead(physical, 1);
+    }
+
+    private int readPhysical(int physical, int size) {
+        if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)) {
+            return size == 2 ? (short) LE_SHORT.get(ram, physical) & 0xFFFF : (int) LE_INT.get(ram, physical);
+        }
+        return deviceRead(physical, size);
+    }
+
+    private int deviceRead(int physical, int size) {
+        cpu.syncClock();
+        cpu.eventPending = true;
+        return switch (size) {
+            case 1 -> memory.readU8(physical);
+            case 2 -> memory.readU16(physical);
+            default -> memory.readU32(physical);
+        };
+    }
+
+    private void writePhysical(int physical, int size, int value) {
+        if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)) {
+            switch (size) {
+                case 1 -> ram[physical] = (byte) value;
+                case 2 -> LE_SHORT.set(ram, physical, (short) value);
+                default -> LE_INT.set(ram, physical, value);
+            }
+            return;
+        }
+        cpu.syncClock();
+        cpu.eventPending = true;
+        switch (size) {
+            case 1 -> memory.writeU8(physical, value);
+            case 2 -> memory.writeU16(physical, value);
+            default -> memory.writeU32(physical, value);
+        }
+    }
+
+    /**
+     * Translates a linear address for an access, walking the page tables when paging is on (SDM 4.3), raising #PF
+     * with the SDM's error code and CR2 on a violation, and filling the TLB for RAM pages.
+     */
+    int translate(int lin, boolean write, boolean user) {
+        int a20 = memory.a20Mask();
+        if ((cpu.cr0 & Cpu.CR0_PG) == 0) {
+            int physical = lin & a20;
+            fill(lin, physical & PAGE_MASK, true, true, true, false);
+            return physical;
+        }
+        cpu.counters.pageWalks++;
+        boolean wp = (cpu.cr0 & Cpu.CR0_WP) != 0;
+        int pdeAddress = (cpu.cr3 & PAGE_MASK) | (lin >>> 22) << 2;
+        int pde = memory.readU32(pdeAddress & a20);
+        if ((pde & PTE_P) == 0) {
+            throw pageFault(lin, 0, write, user);
+        }
+        int pageBase;
+        int rights; // effective U/S and R/W
+        boolean dirty;
+        boolean isGlobal;
+        if ((pde & PTE_PS) != 0 && (cpu.cr4 & Cpu.CR4_PSE) != 0) {
+            rights = pde;
+            checkRights(lin, rights, write, user, wp);
+            int updated = pde | PTE_A | (write ? PTE_D : 0);
+            if (updated != pde) {
+                memory.writeU32(pdeAddress & a20, updated);
+            }
+            pageBase = (pde & 0xFFC00000) | (lin & 0x003FF000);
+            dirty = (updated & PTE_D) != 0;
+            isGlobal = (pde & PTE_G) != 0;
+        } else {
+            if ((pde & PTE_A) == 0) {
+                pde |= PTE_A; // the directory entry was used to find the table (SDM 4.8), even if the PTE faults
+                memory.writeU32(pdeAddress & a20, pde);
+            }
+            int pteAddress = (pde & PAGE_MASK) | ((lin >>> 12) & 0x3FF) << 2;
+            int pte = memory.readU32(pteAddress & a20);
+            if ((pte & PTE_P) == 0) {
+                throw pageFault(lin, 0, write, user);
+            }
+            rights = pde & pte;
+            checkRights(lin, rights, write, user, wp);
+            int updated = pte | PTE_A | (write ? PTE_D : 0);
+            if (updated != pte) {
+                memory.writeU32(pteAddress & a20, updated);
+            }
+            pageBase = pte & PAGE_MASK;
+            dirty = (updated & PTE_D) != 0;
+            isGlobal = (pte & PTE_G) != 0;
+        }
+        pageBase &= a20;
+        boolean userOk = (rights & PTE_US) != 0;
+        boolean writable = (rights & PTE_RW) != 0;
+        fill(lin, pageBase, userOk, dirty && (writable || !wp), dirty && writable && userOk,
+                isGlobal && (cpu.cr4 & Cpu.CR4_PGE) != 0);
+        return pageBase | (lin & 0xFFF);
+    }
+
+    private void checkRights(int lin, int rights, boolean write, boolean user, boolean wp) {
+        if (user && (rights & PTE_US) == 0 || write && (rights & PTE_RW) == 0 && (user || wp)) {
+            throw pageFault(lin, PF_PRESENT, write, user);
+        }
+    }
+
+    private CpuFault pageFault(int lin, int present, boolean write, boolean user) {
+        cpu.cr2 = lin;
+        return cpu.fault(Exceptions.PF, present | (write ? PF_WRITE : 0) | (user ? PF_USER : 0));
+    }
+
+    private void fill(int lin, int pageBase, boolean userOk, boolean supervisorWritable, boolean userWritable,
+                      boolean isGlobal) {
+        int i = (lin >>> 12) & TLB_MASK;
+        int tag = lin & PAGE_MASK;
+        if (!memory.isRamPage(pageBase >>> 12)) {
+            supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+            return;
+        }
+        ramOffset[i] = pageBase - tag;
+        supervisorRead[i] = tag;
+        supervisorWrite[i] = supervisorWritable ? tag : INVALID;
+        userRead[i] = userOk ? tag : INVALID;
+        userWrite[i] = userWritable ? tag : INVALID;
+        global[i] = isGlobal;
+        if ((fetchPage & TLB_MASK << 12) == (tag & TLB_MASK << 12)) {
+            fetchPage = INVALID; // the fetch window may have shared this slot
+        }
+    }
+}

@@ -1,0 +1,856 @@
+package hvlab.hw.cpu;
+
+import static hvlab.hw.cpu.Cpu.CS;
+import static hvlab.hw.cpu.Cpu.DS;
+import static hvlab.hw.cpu.Cpu.ES;
+import static hvlab.hw.cpu.Cpu.ESP;
+import static hvlab.hw.cpu.Cpu.FS;
+import static hvlab.hw.cpu.Cpu.GS;
+import static hvlab.hw.cpu.Cpu.SS;
+
+/**
+ * Protected-mode control transfers and privileged operations: interrupt and exception delivery through the IDT,
+ * far JMP/CALL/RET through call gates, IRET, flags with IOPL rules, I/O permission, control registers and
+ * descriptor-table registers. Each rule cites its SDM section.
+ */
+final class SystemOps {
+    private SystemOps() {
+    }
+
+    // =====================================================================================================
+    // Interrupt and exception delivery (SDM Vol. 3A, 6.12.1 and 6.12.1.1; error codes 6.13)
+    // =====================================================================================================
+
+    static void interruptProtectedMode(Cpu c, int vector, int errorCode, Cpu.InterruptKind kind) {
+        boolean software = kind == Cpu.InterruptKind.SOFTWARE || kind == Cpu.InterruptKind.SOFTWARE_EXCEPTION;
+        int ext = software ? 0 : 1;
+        int idtError = vector * 8 + 2 + ext;
+        if (Integer.compareUnsigned(vector * 8 + 7, c.idtLimit) > 0) {
+            throw c.gp(idtError);
+        }
+        int lo = c.mmu.readSystem32(c.idtBase + vector * 8);
+        int hi = c.mmu.readSystem32(c.idtBase + vector * 8 + 4);
+        int type = (hi >>> 8) & 0x1F; // includes S, which must be 0
+        boolean gate32 = type == Descriptors.INTERRUPT_GATE32 || type == Descriptors.TRAP_GATE32;
+        boolean gate16 = type == Descriptors.INTERRUPT_GATE16 || type == Descriptors.TRAP_GATE16;
+        if (!gate32 && !gate16) {
+            if (type == Descriptors.TASK_GATE) {
+                throw c.gp(idtError); // hardware task switching: not modelled yet
+            }
+            throw c.gp(idtError);
+        }
+        if (software && Descriptors.dpl(hi) < c.cpl) {
+            throw c.gp(vector * 8 + 2);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.NP, idtError);
+        }
+        boolean trapGate = (type & 1) != 0;
+        int selector = Descriptors.gateSelector(lo);
+        int offset = Descriptors.gateOffset(hi, lo, gate32);
+        if ((selector & 0xFFFC) == 0) {
+            throw c.gp(ext);
+        }
+        long code = c.readDescriptor(selector, Exceptions.GP, ext);
+        int codeHi = (int) (code >>> 32), codeLo = (int) code;
+        int dpl = Descriptors.dpl(codeHi);
+        if (!Descriptors.isCode(codeHi) || dpl > c.cpl) {
+            throw c.gp((selector & 0xFFFC) | ext);
+        }
+        if (!Descriptors.present(codeHi)) {
+            throw c.fault(Exceptions.NP, (selector & 0xFFFC) | ext);
+        }
+        if (Integer.compareUnsigned(offset, Descriptors.limit(codeHi, codeLo)) > 0) {
+            throw c.gp(ext);
+        }
+        int oldFlags = c.eflags();
+        boolean fromV86 = (oldFlags & Cpu.VM) != 0;
+        boolean hasError = errorCode >= 0;
+        int width = gate32 ? 4 : 2;
+
+        if (!Descriptors.isConformingCode(codeHi) && dpl < c.cpl) {
+            if (fromV86 && dpl != 0) {
+                throw c.gp((selector & 0xFFFC) | ext);
+            }
+            InnerStack stack = innerStack(c, dpl, ext);
+            int frameWords = 5 + (hasError ? 1 : 0) + (fromV86 ? 4 : 0);
+            StackWriter w = new StackWriter(c, stack, frameWords * width, ext);
+            if (fromV86) {
+                w.push(c.segSel[GS], width);
+                w.push(c.segSel[FS], width);
+                w.push(c.segSel[DS], width);
+                w.push(c.segSel[ES], width);
+            }
+            w.push(c.segSel[SS], width);
+            w.push(c.reg[ESP], width);
+            w.push(oldFlags, width);
+            w.push(c.segSel[CS], width);
+            w.push(c.eip, width);
+            if (hasError) {
+                w.push(errorCode, width);
+            }
+            // Commit: nothing above has changed architectural state.
+            c.flags = oldFlags & ~(Cpu.TF | Cpu.NT | Cpu.RF | Cpu.VM | (trapGate ? 0 : Cpu.IF));
+            c.ccOp = Alu.CC_NONE;
+            if (fromV86) {
+                for (int s : DATA_SEGMENTS) {
+                    c.loadNullSegment(s, 0);
+                }
+            }
+            c.loadSegmentCache(SS, stack.selector, stack.hi, stack.lo);
+            c.reg[ESP] = c.stack32 ? w.sp : (c.reg[ESP] & 0xFFFF0000) | (w.sp & 0xFFFF);
+            c.setCpl(dpl);
+            loadCodeSegment(c, (selector & 0xFFFC) | dpl, codeHi, codeLo, offset);
+            return;
+        }
+        if (fromV86) {
+            throw c.gp((selector & 0xFFFC) | ext);
+        }
+        // Same privilege level: the frame goes on the current stack.
+        int sp = c.sp();
+        int frame = (3 + (hasError ? 1 : 0)) * width;
+        int newSp = c.stackAdd(sp, -frame);
+        c.linearForWrite(SS, newSp, frame);
+        int at = newSp;
+        if (hasError) {
+            writeStack(c, at, errorCode, width);
+            at = c.stackAdd(at, width);
+        }
+        writeStack(c, at, c.eip, width);
+        writeStack(c, c.stackAdd(at, width), c.segSel[CS], width);
+        writeStack(c, c.stackAdd(at, 2 * width), oldFlags, width);
+        c.setSp(newSp);
+        c.flags = oldFlags & ~(Cpu.TF | Cpu.NT | Cpu.RF | Cpu.VM | (trapGate ? 0 : Cpu.IF));
+        c.ccOp = Alu.CC_NONE;
+        loadCodeSegment(c, (selector & 0xFFFC) | c.cpl, codeHi, codeLo, offset);
+    }
+
+    private static void writeStack(Cpu c, int sp, int value, int width) {
+        if (width == 4) {
+            c.write32(SS, sp, value);
+        } else {
+            c.write16(SS, sp, value);
+        }
+    }
+
+    private static void loadCodeSegment(Cpu c, int selector, int hi, int lo, int offset) {
+        hi = c.markAccessed(selector, hi);
+        c.loadSegmentCache(CS, selector, hi, lo);
+        c.eip = offset;
+    }
+
+    /** An inner-level stack from the TSS (SDM 6.12.1 and 7.2.1), validated as SDM 6.12.1.1 says (#TS, #SS). */
+    record InnerStack(int selector, int pointer, int hi, int lo) { }
+
+    static InnerStack innerStack(Cpu c, int dpl, int ext) {
+        boolean tss32 = (c.trAttr & 8) != 0;
+        int spOffset = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+        int width = tss32 ? 4 : 2;
+        if (spOffset + 2 * width - 1 > c.trLimit) {
+            throw c.fault(Exceptions.TS, (c.trSel & 0xFFFC) | ext);
+        }
+        int pointer = tss32 ? c.mmu.readSystem32(c.trBase + spOffset) : c.mmu.readSystem16(c.trBase + spOffset);
+        int selector = c.mmu.readSystem16(c.trBase + spOffset + width);
+        if ((selector & 0xFFFC) == 0) {
+            throw c.fault(Exceptions.TS, ext);
+        }
+        if ((selector & 3) != dpl) {
+            throw c.fault(Exceptions.TS, (selector & 0xFFFC) | ext);
+        }
+        long desc = c.readDescriptor(selector, Exceptions.TS, ext);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        if (Descriptors.dpl(hi) != dpl || !Descriptors.isWritableData(hi)) {
+            throw c.fault(Exceptions.TS, (selector & 0xFFFC) | ext);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.SS, (selector & 0xFFFC) | ext);
+        }
+        hi = c.markAccessed(selector, hi);
+        return new InnerStack(selector, pointer, hi, lo);
+    }
+
+    /** Writes a frame to a stack that is not loaded yet, checking its limit first (supervisor accesses). */
+    static final class StackWriter {
+        private final Cpu c;
+        private final int base;
+        private final boolean big;
+        int sp;
+
+        StackWriter(Cpu c, InnerStack stack, int frameBytes, int ext) {
+            this.c = c;
+            this.base = Descriptors.base(stack.hi, stack.lo);
+            this.big = (stack.hi & Descriptors.DB) != 0;
+            this.sp = big ? stack.pointer : stack.pointer & 0xFFFF;
+            int limit = Descriptors.limit(stack.hi, stack.lo);
+            boolean expandDown = (Descriptors.type(stack.hi) & 4) != 0;
+            long low = (big ? sp - frameBytes : (sp - frameBytes) & 0xFFFF) & 0xFFFFFFFFL;
+            long high = low + frameBytes - 1;
+            boolean ok = expandDown
+                    ? low > (limit & 0xFFFFFFFFL) && high <= (big ? 0xFFFFFFFFL : 0xFFFFL)
+                    : high <= (limit & 0xFFFFFFFFL);
+            if (!ok) {
+                throw c.fault(Exceptions.SS, (stack.selector & 0xFFFC) | ext);
+            }
+        }
+
+        void push(int value, int width) {
+            sp = big ? sp - width : (sp - width) & 0xFFFF;
+            if (width == 4) {
+                c.mmu.writeSystem32(base + sp, value);
+            } else {
+                c.mmu.writeSystem16(base + sp, value);
+            }
+        }
+    }
+
+    // =====================================================================================================
+    // IRET (SDM Vol. 2A "IRET/IRETD")
+    // =====================================================================================================
+
+    static void iret(Interpreter in) {
+        Cpu c = in.c;
+        int width = c.opSize32 ? 4 : 2;
+        if (!c.protectedMode()) {
+            int ip = c.pop(), cs = c.pop(), fl = c.pop();
+            c.loadRealModeSegment(CS, cs);
+            c.eip = c.opSize32 ? ip : ip & 0xFFFF;
+            c.setEflags(fl, c.opSize32 ? 0x257FD5 : 0x7FD5);
+            return;
+        }
+        if (c.v86Mode()) {
+            if (c.iopl() < 3) {
+                throw c.gp(0); // SDM 20.2.7
+            }
+            int ip = c.pop(), cs = c.pop(), fl = c.pop();
+            c.loadV86Segment(CS, cs);
+            c.eip = c.opSize32 ? ip : ip & 0xFFFF;
+            int mask = (c.opSize32 ? 0x3F7FD5 : 0x7FD5) & ~(Cpu.IOPL | Cpu.VM | Cpu.VIP | Cpu.VIF);
+            c.setEflags(fl, mask);
+            return;
+        }
+        if ((c.flags & Cpu.NT) != 0) {
+            throw c.gp(0); // return from a nested task: hardware task switching is not modelled yet
+        }
+        int sp = c.sp();
+        int newEip = readStack(c, sp, width);
+        int newCs = readStack(c, c.stackAdd(sp, width), width) & 0xFFFF;
+        int newFlags = readStack(c, c.stackAdd(sp, 2 * width), width);
+        if (!c.opSize32) {
+            newFlags = (c.eflags() & 0xFFFF0000) | (newFlags & 0xFFFF);
+        }
+        if ((newFlags & Cpu.VM) != 0 && c.cpl == 0 && c.opSize32) {
+            returnToV86(c, sp, newEip, newCs, newFlags);
+            return;
+        }
+        int rpl = newCs & 3;
+        if ((newCs & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        long desc = c.readDescriptor(newCs, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        checkReturnCodeSegment(c, newCs, hi, rpl);
+        int oldCpl = c.cpl;
+        if (rpl == c.cpl) {
+            checkTargetLimit(c, newEip, hi, lo);
+            c.setSp(c.stackAdd(sp, 3 * width));
+            loadCodeSegment(c, newCs, hi, lo, newEip);
+            c.setEflags(newFlags, returnFlagsMask(c, oldCpl, c.opSize32));
+            return;
+        }
+        // Return to an outer privilege level: the outer stack pointer is on the inner stack.
+        int newEsp = readStack(c, c.stackAdd(sp, 3 * width), width);
+        int newSs = readStack(c, c.stackAdd(sp, 4 * width), width) & 0xFFFF;
+        long ssDesc = checkOuterStack(c, newSs, rpl);
+        checkTargetLimit(c, newEip, hi, lo);
+        int mask = returnFlagsMask(c, oldCpl, c.opSize32);
+        loadCodeSegment(c, newCs, hi, lo, newEip);
+        c.setCpl(rpl);
+        c.setEflags(newFlags, mask);
+        loadOuterStack(c, newSs, ssDesc, newEsp, width);
+        nullInaccessibleDataSegments(c);
+    }
+
+    private static int readStack(Cpu c, int sp, int width) {
+        return width == 4 ? c.read32(SS, sp) : c.read16(SS, sp);
+    }
+
+    /** Which EFLAGS bits IRET may change: IOPL only at CPL 0, IF only when CPL <= IOPL (SDM "IRET"). */
+    private static int returnFlagsMask(Cpu c, int cpl, boolean is32) {
+        int mask = Cpu.CF | Cpu.PF | Cpu.AF | Cpu.ZF | Cpu.SF | Cpu.TF | Cpu.DF | Cpu.OF | Cpu.NT;
+        if (is32) {
+            mask |= Cpu.RF | Cpu.AC | Cpu.ID;
+            if (cpl == 0) {
+                mask |= Cpu.VIF | Cpu.VIP;
+            }
+        }
+        if (cpl <= c.iopl()) {
+            mask |= Cpu.IF;
+        }
+        if (cpl == 0) {
+            mask |= Cpu.IOPL;
+        }
+        return mask;
+    }
+
+    private static void checkReturnCodeSegment(Cpu c, int selector, int hi, int rpl) {
+        if (!Descriptors.isCode(hi) || rpl < c.cpl
+                || Descriptors.isConformingCode(hi) && Descriptors.dpl(hi) > rpl
+                || !Descriptors.isConformingCode(hi) && Descriptors.dpl(hi) != rpl) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+    }
+
+    private static void checkTargetLimit(Cpu c, int eip, int hi, int lo) {
+        if (Integer.compareUnsigned(eip, Descriptors.limit(hi, lo)) > 0) {
+            throw c.gp(0);
+        }
+    }
+
+    private static long checkOuterStack(Cpu c, int selector, int rpl) {
+        if ((selector & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        long desc = c.readDescriptor(selector, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32);
+        if ((selector & 3) != rpl || Descriptors.dpl(hi) != rpl || !Descriptors.isWritableData(hi)) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.SS, selector & 0xFFFC);
+        }
+        return desc;
+    }
+
+    private static void loadOuterStack(Cpu c, int selector, long desc, int esp, int width) {
+        int hi = c.markAccessed(selector, (int) (desc >>> 32));
+        c.loadSegmentCache(SS, selector, hi, (int) desc);
+        c.reg[ESP] = c.stack32 ? esp : (c.reg[ESP] & 0xFFFF0000) | (esp & 0xFFFF);
+    }
+
+    /** After a return to an outer level, data segments the new CPL may not use become null (SDM "RET", "IRET"). */
+    private static void nullInaccessibleDataSegments(Cpu c) {
+        for (int s : DATA_SEGMENTS) {
+            int attr = c.segAttr[s];
+            boolean dataOrNonConforming = (attr & 0x10) != 0 && ((attr & 0x8) == 0 || (attr & 0x4) == 0);
+            if (c.segAccess[s] != 0 && dataOrNonConforming && ((attr >>> 5) & 3) < c.cpl) {
+                c.loadNullSegment(s, 0);
+            }
+        }
+    }
+
+    private static final int[] DATA_SEGMENTS = {ES, DS, FS, GS};
+
+    /** IRET to virtual-8086 mode (SDM "IRET", RETURN-TO-VIRTUAL-8086-MODE). */
+    private static void returnToV86(Cpu c, int sp, int newEip, int newCs, int newFlags) {
+        int newEsp = c.read32(SS, c.stackAdd(sp, 12));
+        int newSs = c.read32(SS, c.stackAdd(sp, 16));
+        int es = c.read32(SS, c.stackAdd(sp, 20));
+        int ds = c.read32(SS, c.stackAdd(sp, 24));
+        int fs = c.read32(SS, c.stackAdd(sp, 28));
+        int gs = c.read32(SS, c.stackAdd(sp, 32));
+        c.flags = (newFlags & 0x3F7FD7) | 2;
+        c.ccOp = Alu.CC_NONE;
+        c.eventPending = true;
+        c.setCpl(3);
+        c.loadV86Segment(CS, newCs);
+        c.eip = newEip & 0xFFFF;
+        c.loadV86Segment(SS, newSs);
+        c.reg[ESP] = newEsp;
+        c.loadV86Segment(ES, es);
+        c.loadV86Segment(DS, ds);
+        c.loadV86Segment(FS, fs);
+        c.loadV86Segment(GS, gs);
+    }
+
+    // =====================================================================================================
+    // Far JMP, CALL, RET (SDM Vol. 2A "JMP", "CALL", Vol. 2B "RET"; call gates 5.8.3-5.8.6)
+    // =====================================================================================================
+
+    static void farJump(Interpreter in, int selector, int offset) {
+        Cpu c = in.c;
+        if (!c.opSize32) {
+            offset &= 0xFFFF;
+        }
+        if (!c.protectedMode() || c.v86Mode()) {
+            loadRealOrV86Cs(c, selector);
+            c.eip = offset;
+            return;
+        }
+        DescriptorPair target = resolveFarTarget(c, selector, false);
+        if (target.gate) {
+            offset = target.offset;
+        }
+        checkTargetLimit(c, offset, target.hi, target.lo);
+        loadCodeSegment(c, (target.selector & 0xFFFC) | c.cpl, target.hi, target.lo, offset);
+    }
+
+    static void farCall(Interpreter in, int selector, int offset) {
+        Cpu c = in.c;
+        int width = c.opSize32 ? 4 : 2;
+        if (!c.opSize32) {
+            offset &= 0xFFFF;
+        }
+        if (!c.protectedMode() || c.v86Mode()) {
+            int sp = c.stackAdd(c.sp(), -2 * width);
+            writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
+            writeStack(c, sp, c.eip, width);
+            c.setSp(sp);
+            loadRealOrV86Cs(c, selector);
+            c.eip = offset;
+            return;
+        }
+        DescriptorPair target = resolveFarTarget(c, selector, true);
+        if (!target.gate) {
+            checkTargetLimit(c, offset, target.hi, target.lo);
+            int sp = c.stackAdd(c.sp(), -2 * width);
+            c.linearForWrite(SS, sp, 2 * width);
+            writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
+            writeStack(c, sp, c.eip, width);
+            c.setSp(sp);
+            loadCodeSegment(c, (target.selector & 0xFFFC) | c.cpl, target.hi, target.lo, offset);
+            return;
+        }
+        callThroughGate(c, target);
+    }
+
+    /** CALL through a call gate, to the same or a more privileged level (SDM 5.8.5, Figure 5-13). */
+    private static void callThroughGate(Cpu c, DescriptorPair target) {
+        int width = target.gate32 ? 4 : 2;
+        int dpl = Descriptors.dpl(target.hi);
+        int offset = target.offset;
+        checkTargetLimit(c, offset, target.hi, target.lo);
+        if (!Descriptors.isConformingCode(target.hi) && dpl < c.cpl) {
+            InnerStack stack = innerStack(c, dpl, 0);
+            int params = target.paramCount;
+            StackWriter w = new StackWriter(c, stack, (4 + params) * width, 0);
+            int oldSs = c.segSel[SS], oldEsp = c.reg[ESP], oldSp = c.sp();
+            w.push(oldSs, width);
+            w.push(oldEsp, width);
+            for (int i = params - 1; i >= 0; i--) {
+                w.push(readStack(c, c.stackAdd(oldSp, i * width), width), width);
+            }
+            w.push(c.segSel[CS], width);
+            w.push(c.eip, width);
+            c.loadSegmentCache(SS, stack.selector, stack.hi, stack.lo);
+            c.reg[ESP] = c.stack32 ? w.sp : (c.reg[ESP] & 0xFFFF0000) | (w.sp & 0xFFFF);
+            c.setCpl(dpl);
+            loadCodeSegment(c, (target.selector & 0xFFFC) | dpl, target.hi, target.lo, offset);
+            return;
+        }
+        int sp = c.stackAdd(c.sp(), -2 * width);
+        c.linearForWrite(SS, sp, 2 * width);
+        writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
+        writeStack(c, sp, c.eip, width);
+        c.setSp(sp);
+        loadCodeSegment(c, (target.selector & 0xFFFC) | c.cpl, target.hi, target.lo, offset);
+    }
+
+    /** A resolved far target: a code segment descriptor, reached directly or through a call gate. */
+    record DescriptorPair(int selector, int hi, int lo, boolean gate, boolean gate32, int offset, int paramCount) { }
+
+    private static DescriptorPair resolveFarTarget(Cpu c, int selector, boolean call) {
+        selector &= 0xFFFF;
+        if ((selector & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        long desc = c.readDescriptor(selector, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        int rpl = selector & 3, dpl = Descriptors.dpl(hi);
+        if (Descriptors.isCode(hi)) {
+            if (Descriptors.isConformingCode(hi) ? dpl > c.cpl : rpl > c.cpl || dpl != c.cpl) {
+                throw c.gp(selector & 0xFFFC);
+            }
+            if (!Descriptors.present(hi)) {
+                throw c.fault(Exceptions.NP, selector & 0xFFFC);
+            }
+            return new DescriptorPair(selector, hi, lo, false, false, 0, 0);
+        }
+        int type = Descriptors.type(hi);
+        if (Descriptors.isSegment(hi) || type != Descriptors.CALL_GATE32 && type != Descriptors.CALL_GATE16) {
+            throw c.gp(selector & 0xFFFC); // task gates and TSS targets: hardware task switching not modelled yet
+        }
+        if (dpl < c.cpl || dpl < rpl) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+        boolean gate32 = type == Descriptors.CALL_GATE32;
+        int codeSelector = Descriptors.gateSelector(lo);
+        int offset = Descriptors.gateOffset(hi, lo, gate32);
+        if ((codeSelector & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        long code = c.readDescriptor(codeSelector, Exceptions.GP, 0);
+        int codeHi = (int) (code >>> 32), codeLo = (int) code;
+        int codeDpl = Descriptors.dpl(codeHi);
+        boolean allowed = Descriptors.isCode(codeHi) && (call
+                ? codeDpl <= c.cpl
+                : Descriptors.isConformingCode(codeHi) ? codeDpl <= c.cpl : codeDpl == c.cpl);
+        if (!allowed) {
+            throw c.gp(codeSelector & 0xFFFC);
+        }
+        if (!Descriptors.present(codeHi)) {
+            throw c.fault(Exceptions.NP, codeSelector & 0xFFFC);
+        }
+        return new DescriptorPair(codeSelector, codeHi, codeLo, true, gate32, offset, hi & 0x1F);
+    }
+
+    private static void loadRealOrV86Cs(Cpu c, int selector) {
+        if (c.v86Mode()) {
+            c.loadV86Segment(CS, selector);
+        } else {
+            c.loadRealModeSegment(CS, selector);
+        }
+    }
+
+    static void farReturn(Interpreter in, int release) {
+        Cpu c = in.c;
+        int width = c.opSize32 ? 4 : 2;
+        int sp = c.sp();
+        int newEip = readStack(c, sp, width);
+        int newCs = readStack(c, c.stackAdd(sp, width), width) & 0xFFFF;
+        if (!c.protectedMode() || c.v86Mode()) {
+            c.setSp(c.stackAdd(sp, 2 * width + release));
+            loadRealOrV86Cs(c, newCs);
+            c.eip = c.opSize32 ? newEip : newEip & 0xFFFF;
+            return;
+        }
+        if ((newCs & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        long desc = c.readDescriptor(newCs, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        int rpl = newCs & 3;
+        checkReturnCodeSegment(c, newCs, hi, rpl);
+        if (!c.opSize32) {
+            newEip &= 0xFFFF;
+        }
+        if (rpl == c.cpl) {
+            checkTargetLimit(c, newEip, hi, lo);
+            c.setSp(c.stackAdd(sp, 2 * width + release));
+            loadCodeSegment(c, newCs, hi, lo, newEip);
+            return;
+        }
+        int outer = c.stackAdd(sp, 2 * width + release);
+        int newEsp = readStack(c, outer, width);
+        int newSs = readStack(c, c.stackAdd(outer, width), width) & 0xFFFF;
+        long ssDesc = checkOuterStack(c, newSs, rpl);
+        checkTargetLimit(c, newEip, hi, lo);
+        loadCodeSegment(c, newCs, hi, lo, newEip);
+        c.setCpl(rpl);
+        loadOuterStack(c, newSs, ssDesc, newEsp, width);
+        c.setSp(c.stackAdd(c.sp(), release));
+        nullInaccessibleDataSegments(c);
+    }
+
+    // =====================================================================================================
+    // Flags and interrupt enable (SDM Vol. 2B "PUSHF", "POPF", "CLI", "STI"; V86 20.2)
+    // =====================================================================================================
+
+    static void pushFlags(Interpreter in) {
+        Cpu c = in.c;
+        if (c.v86Mode() && c.iopl() < 3) {
+            throw c.gp(0);
+        }
+        int value = c.eflags() & ~(Cpu.VM | Cpu.RF);
+        c.push(c.opSize32 ? value : value & 0xFFFF);
+    }
+
+    static void popFlags(Interpreter in) {
+        Cpu c = in.c;
+        if (c.v86Mode() && c.iopl() < 3) {
+            throw c.gp(0);
+        }
+        int value = c.pop();
+        int mask = Cpu.CF | Cpu.PF | Cpu.AF | Cpu.ZF | Cpu.SF | Cpu.TF | Cpu.DF | Cpu.OF | Cpu.NT;
+        if (c.opSize32) {
+            mask |= Cpu.AC | Cpu.ID;
+        }
+        boolean realMode = !c.protectedMode();
+        if (realMode || c.cpl <= c.iopl()) {
+            mask |= Cpu.IF;
+        }
+        if (realMode || c.cpl == 0 && !c.v86Mode()) {
+            mask |= Cpu.IOPL;
+        }
+        c.setEflags(value, mask);
+    }
+
+    static void cli(Interpreter in) {
+        Cpu c = in.c;
+        if (c.protectedMode() && c.cpl > c.iopl()) {
+            throw c.gp(0);
+        }
+        c.flags &= ~Cpu.IF;
+    }
+
+    static void sti(Interpreter in) {
+        Cpu c = in.c;
+        if (c.protectedMode() && c.cpl > c.iopl()) {
+            throw c.gp(0);
+        }
+        if ((c.flags & Cpu.IF) == 0) {
+            c.flags |= Cpu.IF;
+            c.interruptShadowAt = c.retired + 1; // SDM "STI": interrupts wait until after the next instruction
+            c.eventPending = true;
+        }
+    }
+
+    // =====================================================================================================
+    // I/O (SDM Vol. 1, 18.5 I/O permission bit map)
+    // =====================================================================================================
+
+    static int in(Interpreter in, int port, int width) {
+        checkIoPermission(in, port, width);
+        return portRead(in.c, port, width);
+    }
+
+    static void out(Interpreter in, int port, int width, int value) {
+        checkIoPermission(in, port, width);
+        portWrite(in.c, port, width, value);
+    }
+
+    static int portRead(Cpu c, int port, int width) {
+        c.syncClock();
+        c.counters.ioInstructions++;
+        c.eventPending = true;
+        return c.ports.read(port, width);
+    }
+
+    static void portWrite(Cpu c, int port, int width, int value) {
+        c.syncClock();
+        c.counters.ioInstructions++;
+        c.eventPending = true;
+        c.ports.write(port, width, width == 4 ? value : value & ((1 << (width * 8)) - 1));
+    }
+
+    static void checkIoPermission(Interpreter in, int port, int width) {
+        Cpu c = in.c;
+        if (!c.protectedMode() || c.cpl <= c.iopl() && !c.v86Mode()) {
+            return;
+        }
+        boolean tss32 = (c.trAttr & 0xD) == 9;
+        if (!tss32 || c.trLimit < 0x67) {
+            throw c.gp(0);
+        }
+        int bitmapBase = c.mmu.readSystem16(c.trBase + 0x66);
+        int byteOffset = bitmapBase + (port >>> 3);
+        if (byteOffset + 1 > c.trLimit) {
+            throw c.gp(0);
+        }
+        int bits = c.mmu.readSystem16(c.trBase + byteOffset);
+        int mask = ((1 << width) - 1) << (port & 7);
+        if ((bits & mask) != 0) {
+            throw c.gp(0);
+        }
+    }
+
+    // =====================================================================================================
+    // Control registers and system tables (SDM Vol. 3A, 2.5, 2.8; Vol. 2 "MOV—Move to/from Control Registers")
+    // =====================================================================================================
+
+    static void requireCpl0(Cpu c) {
+        if (c.protectedMode() && (c.cpl != 0 || c.v86Mode())) {
+            throw c.gp(0);
+        }
+    }
+
+    static void writeCr0(Cpu c, int value) {
+        value |= Cpu.CR0_ET;
+        if ((value & Cpu.CR0_PG) != 0 && (value & Cpu.CR0_PE) == 0
+                || (value & Cpu.CR0_NW) != 0 && (value & Cpu.CR0_CD) == 0) {
+            throw c.gp(0);
+        }
+        int changed = c.cr0 ^ value;
+        c.cr0 = value;
+        if ((changed & (Cpu.CR0_PG | Cpu.CR0_WP | Cpu.CR0_PE)) != 0) {
+            c.mmu.flushAll();
+        }
+        if ((changed & Cpu.CR0_PE) != 0 && (value & Cpu.CR0_PE) == 0) {
+            c.setCpl(0);
+        }
+    }
+
+    static void writeCr3(Cpu c, int value) {
+        c.cr3 = value;
+        c.mmu.flushNonGlobal();
+    }
+
+    static void writeCr4(Cpu c, int value) {
+        if ((value & ~Cpu.CR4_SUPPORTED) != 0) {
+            throw c.gp(0);
+        }
+        int changed = c.cr4 ^ value;
+        c.cr4 = value;
+        if ((changed & (Cpu.CR4_PGE | Cpu.CR4_PSE | Cpu.CR4_PAE)) != 0) {
+            c.mmu.flushAll();
+        }
+    }
+
+    static void lldt(Cpu c, int selector) {
+        if ((selector & 0xFFFC) == 0) {
+            c.ldtSel = selector;
+            c.ldtBase = 0;
+            c.ldtLimit = 0;
+            c.ldtAttr = 0;
+            return;
+        }
+        if ((selector & 4) != 0) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        long desc = c.readDescriptor(selector, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        if (Descriptors.isSegment(hi) || Descriptors.type(hi) != Descriptors.LDT) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+        c.ldtSel = selector;
+        c.ldtBase = Descriptors.base(hi, lo);
+        c.ldtLimit = Descriptors.limit(hi, lo);
+        c.ldtAttr = (hi >>> 8) & 0xF0FF;
+    }
+
+    static void ltr(Cpu c, int selector) {
+        if ((selector & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        if ((selector & 4) != 0) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        long desc = c.readDescriptor(selector, Exceptions.GP, 0);
+        int hi = (int) (desc >>> 32), lo = (int) desc;
+        int type = Descriptors.type(hi);
+        if (Descriptors.isSegment(hi) || type != Descriptors.TSS32_AVAILABLE && type != Descriptors.TSS16_AVAILABLE) {
+            throw c.gp(selector & 0xFFFC);
+        }
+        if (!Descriptors.present(hi)) {
+            throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+        hi |= 0x200; // busy
+        c.mmu.writeSystem32(c.gdtBase + (selector & 0xFFF8) + 4, hi);
+        c.trSel = selector;
+        c.trBase = Descriptors.base(hi, lo);
+        c.trLimit = Descriptors.limit(hi, lo);
+        c.trAttr = (hi >>> 8) & 0xF0FF;
+    }
+
+    /** LAR, LSL, VERR, VERW: ZF says whether the selector passes; the checks of SDM Vol. 2A "LAR". */
+    static long checkedDescriptor(Cpu c, int selector, int validSystemTypes) {
+        if ((selector & 0xFFFC) == 0) {
+            return -1;
+        }
+        int base = (selector & 4) != 0 ? c.ldtBase : c.gdtBase;
+        int limit = (selector & 4) != 0 ? c.ldtLimit : c.gdtLimit;
+        if ((selector & 4) != 0 && (c.ldtSel & 0xFFFC) == 0 || Integer.compareUnsigned(selector | 7, limit) > 0) {
+            return -1;
+        }
+        int lo = c.mmu.readSystem32(base + (selector & 0xFFF8));
+        int hi = c.mmu.readSystem32(base + (selector & 0xFFF8) + 4);
+        if (!Descriptors.isSegment(hi) && (validSystemTypes & 1 << Descriptors.type(hi)) == 0) {
+            return -1;
+        }
+        if (!Descriptors.isConformingCode(hi)) {
+            int dpl = Descriptors.dpl(hi);
+            if (dpl < c.cpl || dpl < (selector & 3)) {
+                return -1;
+            }
+        }
+        return (long) hi << 32 | (lo & 0xFFFFFFFFL);
+    }
+
+    static final int LAR_SYSTEM_TYPES = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 9 | 1 << 11 | 1 << 12;
+    static final int LSL_SYSTEM_TYPES = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 9 | 1 << 11;
+
+    /** ARPL (SDM Vol. 2A): raises the destination selector's RPL to the source's; #UD outside protected mode. */
+    static void arpl(Interpreter in) {
+        Cpu c = in.c;
+        if (!c.protectedMode() || c.v86Mode()) {
+            throw c.ud();
+        }
+        in.modrm();
+        int dst = in.readRm(Alu.WORD);
+        int src = in.readReg(c.modrmReg, Alu.WORD);
+        if ((dst & 3) < (src & 3)) {
+            in.writeRm(Alu.WORD, (dst & ~3) | (src & 3));
+            Alu.setFlag(c, Cpu.ZF, true);
+        } else {
+            Alu.setFlag(c, Cpu.ZF, false);
+        }
+    }
+
+    // =====================================================================================================
+    // SYSENTER / SYSEXIT (SDM Vol. 2B) and MSRs
+    // =====================================================================================================
+
+    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1B, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175,
+            MSR_SYSENTER_EIP = 0x176;
+
+    static void sysenter(Cpu c) {
+        if (!c.protectedMode() || (c.sysenterCs & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        int cs = c.sysenterCs & 0xFFFC;
+        Alu.materialize(c);
+        c.flags &= ~(Cpu.VM | Cpu.IF | Cpu.RF);
+        c.loadSegmentCache(CS, cs, 0x00CF9B00, 0x0000FFFF);
+        c.loadSegmentCache(SS, cs + 8, 0x00CF9300, 0x0000FFFF);
+        c.setCpl(0);
+        c.reg[ESP] = c.sysenterEsp;
+        c.eip = c.sysenterEip;
+    }
+
+    static void sysexit(Cpu c) {
+        if (!c.protectedMode() || c.v86Mode() || c.cpl != 0 || (c.sysenterCs & 0xFFFC) == 0) {
+            throw c.gp(0);
+        }
+        int cs = c.sysenterCs & 0xFFFC;
+        c.loadSegmentCache(CS, (cs + 16) | 3, 0x00CFFB00, 0x0000FFFF);
+        c.loadSegmentCache(SS, (cs + 24) | 3, 0x00CFF300, 0x0000FFFF);
+        c.setCpl(3);
+        c.reg[ESP] = c.reg[Cpu.ECX];
+        c.eip = c.reg[Cpu.EDX];
+    }
+
+    static long readMsr(Cpu c, int index) {
+        return switch (index) {
+            case MSR_TSC -> timeStampCounter(c);
+            case MSR_SYSENTER_CS -> c.sysenterCs & 0xFFFFFFFFL;
+            case MSR_SYSENTER_ESP -> c.sysenterEsp & 0xFFFFFFFFL;
+            case MSR_SYSENTER_EIP -> c.sysenterEip & 0xFFFFFFFFL;
+            default -> {
+                try {
+                    yield c.host.readPlatformMsr(index);
+                } catch (CpuHost.UnknownMsrException unknown) {
+                    throw c.gp(0);
+                }
+            }
+        };
+    }
+
+    static void writeMsr(Cpu c, int index, long value) {
+        switch (index) {
+            case MSR_TSC -> c.tscOffset = value - c.nanos();
+            case MSR_SYSENTER_CS -> c.sysenterCs = (int) value;
+            case MSR_SYSENTER_ESP -> c.sysenterEsp = (int) value;
+            case MSR_SYSENTER_EIP -> c.sysenterEip = (int) value;
+            default -> {
+                try {
+                    c.host.writePlatformMsr(index, value);
+                } catch (CpuHost.UnknownMsrException unknown) {
+                    throw c.gp(0);
+                }
+            }
+        }
+    }
+
+    /** The TSC counts at 1 GHz of virtual time (one tick per ns), so it is deterministic. */
+    static long timeStampCounter(Cpu c) {
+        return c.nanos() + c.tscOffset;
+    }
+}
