@@ -6,4 +6,5 @@ module hvlab.hw {
     exports hvlab.hw.irq;
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
+    exports hvlab.hw.boot;
 }
