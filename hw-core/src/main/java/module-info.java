@@ -7,4 +7,5 @@ module hvlab.hw {
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
     exports hvlab.hw.cpu;
+    exports hvlab.hw.boot;
 }
