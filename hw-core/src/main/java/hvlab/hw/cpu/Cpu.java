@@ -753,6 +753,78 @@ public final class Cpu {
         return cpl;
     }
 
+    public CpuState captureState() {
+        CpuState.GeneralRegisters general = new CpuState.GeneralRegisters(reg[EAX], reg[ECX], reg[EDX], reg[EBX],
+                reg[ESP], reg[EBP], reg[ESI], reg[EDI], eip, eflags());
+        java.util.List<CpuState.SegmentRegister> segments = new java.util.ArrayList<>(6);
+        for (int s = 0; s < 6; s++) {
+            segments.add(new CpuState.SegmentRegister(segSel[s], segBase[s], segLimit[s], segAttr[s]));
+        }
+        CpuState.SystemRegisters system = new CpuState.SystemRegisters(cr0, cr2, cr3, cr4,
+                new CpuState.TableRegister(gdtBase, gdtLimit), new CpuState.TableRegister(idtBase, idtLimit),
+                new CpuState.SegmentRegister(ldtSel, ldtBase, ldtLimit, ldtAttr),
+                new CpuState.SegmentRegister(trSel, trBase, trLimit, trAttr), cpl, halted);
+        return new CpuState(general, java.util.List.copyOf(segments), system, retired);
+    }
+
+    /** Puts the CPU in a captured state (snapshots, tests, test vectors); the TLB starts empty. */
+    public void restoreState(CpuState state) {
+        CpuState.GeneralRegisters g = state.general();
+        reg[EAX] = g.eax();
+        reg[ECX] = g.ecx();
+        reg[EDX] = g.edx();
+        reg[EBX] = g.ebx();
+        reg[ESP] = g.esp();
+        reg[EBP] = g.ebp();
+        reg[ESI] = g.esi();
+        reg[EDI] = g.edi();
+        eip = g.eip();
+        flags = (g.eflags() & 0x3F7FD7) | 2;
+        ccOp = Alu.CC_NONE;
+        CpuState.SystemRegisters sys = state.system();
+        cr0 = sys.cr0() | CR0_ET;
+        cr2 = sys.cr2();
+        cr3 = sys.cr3();
+        cr4 = sys.cr4();
+        gdtBase = sys.gdt().base();
+        gdtLimit = sys.gdt().limit();
+        idtBase = sys.idt().base();
+        idtLimit = sys.idt().limit();
+        ldtSel = sys.ldt().selector();
+        ldtBase = sys.ldt().base();
+        ldtLimit = sys.ldt().limit();
+        ldtAttr = sys.ldt().attributes();
+        trSel = sys.tr().selector();
+        trBase = sys.tr().base();
+        trLimit = sys.tr().limit();
+        trAttr = sys.tr().attributes();
+        for (int s = 0; s < 6; s++) {
+            CpuState.SegmentRegister r = state.segments().get(s);
+            int attr = r.attributes();
+            if (attr == 0 && protectedMode() && !v86Mode()) {
+                loadNullSegment(s, r.selector());
+                continue;
+            }
+            // Rebuild a descriptor from the cache fields; the limit is already byte-granular.
+            int limit = r.limit();
+            boolean pageGranular = (attr & 0x8000) != 0;
+            int rawLimit = pageGranular ? limit >>> 12 : limit;
+            int hi = (r.base() & 0xFF000000) | (r.base() >>> 16 & 0xFF) | (attr & 0xF0FF) << 8 | (rawLimit & 0xF0000);
+            int lo = r.base() << 16 | (rawLimit & 0xFFFF);
+            loadSegmentCache(s, r.selector(), hi, lo);
+            if (!protectedMode() || v86Mode()) {
+                segAccess[s] = SEG_READ | SEG_WRITE; // real mode and V86 do not check segment types
+            }
+        }
+        cpl = -1;
+        setCpl(sys.cpl());
+        halted = sys.halted();
+        retired = state.retiredInstructions();
+        interruptShadowAt = -1;
+        eventPending = true;
+        mmu.flushAll();
+    }
+
     /**
      * Puts the CPU in the state a Multiboot loader leaves it in (Multiboot 0.6.96, 3.2): protected mode, flat
      * 4 GiB code (selector 0x08) and data (0x10) segments, paging off, interrupts off.

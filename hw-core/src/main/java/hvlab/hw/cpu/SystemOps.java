@@ -672,6 +672,9 @@ final class SystemOps {
         }
         if ((changed & Cpu.CR0_PE) != 0 && (value & Cpu.CR0_PE) == 0) {
             c.setCpl(0);
+            for (int s = 0; s < 6; s++) {
+                c.segAccess[s] = Cpu.SEG_READ | Cpu.SEG_WRITE; // real mode does not check segment types
+            }
         }
     }
 
