@@ -1,0 +1,2 @@
+#include "lab.h"
+int selftest_main(void) { return 0; }
