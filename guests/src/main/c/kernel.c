@@ -1,5 +1,6 @@
 /* hvlab lab kernel: descriptor tables, PIC/PIT, serial console, paging, processes, traps and syscalls. */
 #include "lab.h"
+#include "user.h"
 
 #define COM1 0x3F8
 #define MB_BOOT_MAGIC 0x2BADB002
@@ -429,7 +430,10 @@ struct multiboot_info { u32 flags, mem_lower, mem_upper, boot_device, cmdline; }
 
 static int hello_main(void) {
     kprintf("hello from the hvlab lab kernel\n");
-    return 0;
+    u32 st;
+    proc_spawn_and_wait(user_hello, 0x42, 0, &st);   /* a ring-3 process: syscalls, exit, reaped */
+    kprintf("hello: process exited with status 0x%x\n", st);
+    return st == 0x42 ? 0 : 1;
 }
 
 void kmain(u32 magic, struct multiboot_info *mbi) {

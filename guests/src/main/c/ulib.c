@@ -3,13 +3,24 @@
 
 void *memcpy(void *d, const void *s, size_t n) {
     void *r = d;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    if ((((u32)d | (u32)s | n) & 3) == 0) {
+        n >>= 2;
+        __asm__ volatile("rep movsl" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    } else {
+        __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    }
     return r;
 }
 
 void *memset(void *d, int c, size_t n) {
     void *r = d;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    if ((((u32)d | n) & 3) == 0) {
+        u32 v = (u8)c * 0x01010101u;
+        n >>= 2;
+        __asm__ volatile("rep stosl" : "+D"(d), "+c"(n) : "a"(v) : "memory");
+    } else {
+        __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    }
     return r;
 }
 
