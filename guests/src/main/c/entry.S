@@ -69,6 +69,7 @@ ISR_NOERR 46
 ISR_NOERR 47
 ISR_NOERR 128
 ISR_NOERR 129
+ISR_NOERR 255
 
     .section .rodata
     .globl isr_table
@@ -133,9 +134,10 @@ user_call:
     pushl %ebx
     pushl %esi
     pushl %edi
-    movl 20(%esp), %eax
-    movl 24(%esp), %ecx
-    movl 28(%esp), %edx
+    pushfl
+    movl 24(%esp), %eax
+    movl 28(%esp), %ecx
+    movl 32(%esp), %edx
     movl %esp, uc_saved_esp
     movl %esp, tss+4
     movl $1, uc_active
@@ -164,6 +166,7 @@ uc_return:
     movl 4(%esp), %eax
     movl $0, uc_active
     movl uc_saved_esp, %esp
+    popfl
     popl %edi
     popl %esi
     popl %ebx

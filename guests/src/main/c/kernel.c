@@ -11,20 +11,20 @@ static u32 low_pt[1024] __attribute__((aligned(4096)));    /* 0..4 MiB in 4 KiB 
 static u32 apic_pt[1024] __attribute__((aligned(4096)));   /* the local APIC page, uncached */
 static u32 uc_pt[1024] __attribute__((aligned(4096)));     /* USER_BASE in the kernel PD: selftest user stack */
 u32 test_pt[1024] __attribute__((aligned(4096)));          /* TEST_BASE scratch region */
-static u64 gdt[GDT_ENTRIES];
-static u64 idt[256];
+u64 gdt[GDT_ENTRIES];
+u64 idt[256];
 volatile u32 timer_ticks;
 u32 cpu_features;
 u32 uc_stack_top;
 u32 report_vals[4];
 
 volatile struct fault_rec frec;
-volatile u32 expect_armed, fixup_eip, test3_frame, test3_esp0;
+volatile u32 expect_armed, fixup_eip, test3_frame, test3_esp0, test3_words[6];
 volatile u32 bench_pf_active, bench_de_skip;
 u32 bench_pf_frame;
 extern u32 uc_active;
 extern const u32 isr_table[48];
-extern void isr128(void), isr129(void), trapret(void);
+extern void isr128(void), isr129(void), isr255(void), trapret(void);
 extern char __user_start[], __user_end[], __bss_end[];
 void swtch(u32 *save_esp, u32 new_esp);
 void uc_return(u32 value) __attribute__((noreturn));
@@ -119,14 +119,15 @@ static u64 gate_desc(u32 offset, u32 access) {
 
 static void gdt_init(void) {
     gdt[0] = 0;
-    gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);             /* ring 0 code */
-    gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);             /* ring 0 data */
-    gdt[3] = seg_desc(0, 0xFFFFF, 0xFA, 0xC);             /* ring 3 code */
-    gdt[4] = seg_desc(0, 0xFFFFF, 0xF2, 0xC);             /* ring 3 data */
-    gdt[5] = seg_desc((u32)&tss, sizeof tss - 1, 0x89, 0x0);  /* 32-bit TSS, available */
-    gdt[6] = seg_desc(0, 0x1234, 0x92, 0x4);              /* test: byte-granular data, limit 0x1234 */
-    gdt[7] = seg_desc(0, 0xFFFFF, 0x98, 0xC);             /* test: execute-only code */
-    gdt[8] = seg_desc(0, 0xFFFFF, 0x90, 0xC);             /* test: read-only data */
+    /* Accessed bits preset, so LAR results do not depend on whether a CPU sets them on loads. */
+    gdt[1] = seg_desc(0, 0xFFFFF, 0x9B, 0xC);             /* ring 0 code */
+    gdt[2] = seg_desc(0, 0xFFFFF, 0x93, 0xC);             /* ring 0 data */
+    gdt[3] = seg_desc(0, 0xFFFFF, 0xFB, 0xC);             /* ring 3 code */
+    gdt[4] = seg_desc(0, 0xFFFFF, 0xF3, 0xC);             /* ring 3 data */
+    gdt[5] = seg_desc((u32)&tss, sizeof tss - 1, 0x89, 0x0);  /* 32-bit TSS, available (LTR makes it busy) */
+    gdt[6] = seg_desc(0, 0x1234, 0x93, 0x4);              /* test: byte-granular data, limit 0x1234 */
+    gdt[7] = seg_desc(0, 0xFFFFF, 0x99, 0xC);             /* test: execute-only code */
+    gdt[8] = seg_desc(0, 0xFFFFF, 0x91, 0xC);             /* test: read-only data */
     struct { u16 limit; u32 base; } __attribute__((packed)) d = { sizeof gdt - 1, (u32)gdt };
     __asm__ volatile("lgdt %0\n"
                      "ljmp %1, $1f\n"
@@ -143,6 +144,7 @@ static void idt_init(void) {
     for (int v = 0; v < 48; v++) idt[v] = gate_desc(isr_table[v], 0x8E);   /* interrupt gates, DPL 0 */
     idt[VEC_SYSCALL] = gate_desc((u32)isr128, 0xEE);                     /* DPL 3 */
     idt[VEC_TEST3] = gate_desc((u32)isr129, 0xEE);
+    idt[VEC_APIC_SPURIOUS] = gate_desc((u32)isr255, 0x8E);
     struct { u16 limit; u32 base; } __attribute__((packed)) d = { sizeof idt - 1, (u32)idt };
     __asm__ volatile("lidt %0" : : "m"(d));
 }
@@ -204,6 +206,17 @@ static void paging_init(void) {
     write_cr4(read_cr4() | 0x10 | (g ? 0x80 : 0));   /* CR4.PSE, CR4.PGE */
     write_cr3((u32)kernel_pd);
     write_cr0(read_cr0() | 0x80010000);               /* CR0.PG, CR0.WP */
+}
+
+/* The 8259's INTR reaches the CPU through LINT0 of the local APIC once the APIC is enabled, which it is after
+   reset (IA32_APIC_BASE.EN); firmware normally sets up this virtual-wire mode (MP spec 3.6.2.2), and a ROM
+   boot has no firmware, so the kernel does it: SVR enabled, LINT0 ExtINT, LINT1 NMI. */
+static void lapic_virtual_wire(void) {
+    if (!(cpu_features & (1u << 9))) return;   /* no local APIC: INTR goes straight to the CPU */
+    volatile u32 *lapic = (volatile u32 *)LAPIC_BASE;
+    lapic[0xF0 / 4] = 0x100 | VEC_APIC_SPURIOUS;
+    lapic[0x350 / 4] = 0x700;
+    lapic[0x360 / 4] = 0x400;
 }
 
 u32 *kernel_pte(u32 va, int create, u32 pde_flags) {
@@ -389,7 +402,14 @@ void trap(struct trapframe *tf) {
     u32 v = tf->vector;
     if (v >= 0x20 && v < 0x30) { irq(v - 0x20); return; }
     if (v == VEC_SYSCALL) { syscall(tf); return; }
-    if (v == VEC_TEST3) { test3_frame = (u32)&tf->eip; test3_esp0 = tss.esp0; return; }
+    if (v == VEC_APIC_SPURIOUS) return;   /* no EOI for a spurious interrupt */
+    if (v == VEC_TEST3) {
+        test3_frame = (u32)&tf->eip;
+        test3_esp0 = tss.esp0;
+        test3_words[0] = tf->eip; test3_words[1] = tf->cs; test3_words[2] = tf->eflags;
+        test3_words[3] = tf->esp; test3_words[4] = tf->ss; test3_words[5] = tf->ebx;
+        return;
+    }
     if (v == 14 && bench_pf_active) {
         u32 va = read_cr2();
         if ((va >> 22) == (TEST_BASE >> 22)) {
@@ -456,6 +476,7 @@ void kmain(u32 magic, struct multiboot_info *mbi) {
     pit_init();
     frames_init();
     paging_init();
+    lapic_virtual_wire();
     sti();
 
     kprintf("lab: hvlab lab kernel\n");

@@ -33,6 +33,7 @@ typedef unsigned int size_t;
 #define VEC_IRQ0    0x20
 #define VEC_SYSCALL 0x80
 #define VEC_TEST3   0x81      /* DPL 3 test gate: records the frame */
+#define VEC_APIC_SPURIOUS 0xFF
 
 /* Syscall numbers (EAX), arguments in EBX, ECX, EDX, ESI; result in EAX. */
 #define SYS_EXIT   1
@@ -144,6 +145,7 @@ extern volatile u32 expect_armed;   /* 1: the next exception is expected and rec
 extern volatile u32 fixup_eip;      /* nonzero: resume there after an expected kernel-mode fault */
 extern volatile u32 test3_frame;    /* address of the EIP slot of the last int 0x81 frame */
 extern volatile u32 test3_esp0;
+extern volatile u32 test3_words[6]; /* eip, cs, eflags, esp, ss of that frame; ebx at the int */
 u32 user_call(void (*fn)(void), u32 user_esp, u32 arg);   /* entry.S: run fn at CPL 3 */
 #define UC_FAULTED 0xFFFFFFFFu
 extern u32 uc_stack_top;
