@@ -158,7 +158,7 @@ static const struct bench benches[] = {
     { "divzero", bench_divzero, 20000 },
     { "ptemod", bench_ptemod, 100000 },
     { "forkwait", bench_forkwait, 500 },
-    { "compute", bench_compute, 300 },
+    { "compute", bench_compute, 150 },
 };
 
 int bench_main(const char *name) {

@@ -58,6 +58,7 @@ void kprintf(const char *f, ...) {
 }
 
 void lab_exit(u32 v) {
+    for (u32 i = 0; i < 10000000 && !(inb(COM1 + 5) & 0x40); i++) {}   /* let the last byte leave (LSR.TEMT) */
     outb(0xF4, (u8)v);                      /* QEMU isa-debug-exit */
     for (const char *s = "Shutdown"; *s; s++) outb(0x8900, (u8)*s);   /* Bochs shutdown port */
     for (;;) __asm__ volatile("cli; hlt");
