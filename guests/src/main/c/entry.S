@@ -108,7 +108,7 @@ trapret:
     addl $8, %esp
     iret
 
-/* void swtch(u32 *save_esp, u32 new_esp): callee-saved registers live on each kernel stack. */
+/* void swtch(u32 *save_esp, u32 new_esp): callee-saved registers and EFLAGS live on each kernel stack. */
     .globl swtch
 swtch:
     movl 4(%esp), %eax
@@ -117,8 +117,10 @@ swtch:
     pushl %ebx
     pushl %esi
     pushl %edi
+    pushfl
     movl %esp, (%eax)
     movl %edx, %esp
+    popfl
     popl %edi
     popl %esi
     popl %ebx

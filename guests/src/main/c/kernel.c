@@ -278,7 +278,8 @@ static void proc_set_frame(struct proc *p, const struct trapframe *tf) {
     *ktf = *tf;
     u32 *sp = (u32 *)ktf;
     *--sp = (u32)trapret;
-    for (int i = 0; i < 4; i++) *--sp = 0;
+    for (int i = 0; i < 4; i++) *--sp = 0;   /* ebp, ebx, esi, edi */
+    *--sp = 0x2;                             /* EFLAGS, IF = 0 until the IRET */
     p->kesp = (u32)sp;
 }
 
