@@ -166,14 +166,15 @@ static void pit_init(void) {
     outb(0x40, 11932 >> 8);
 }
 
-/* ---- physical frames 4..16 MiB, a stack of free frames ---- */
+/* ---- physical frames from 4 MiB to the end of RAM or 16 MiB, a stack of free frames (lowest on top) ---- */
 
 #define NFRAMES ((IDENTITY_MB - 4) * 256)
 static u32 free_frames[NFRAMES];
 static u32 nfree;
 
-static void frames_init(void) {
-    for (u32 i = NFRAMES; i > 0; i--) free_frames[nfree++] = 0x400000 + (i - 1) * 4096;
+static void frames_init(u32 ram_end) {
+    u32 end = ram_end < IDENTITY_MB * 0x100000u ? ram_end & ~0xFFFu : IDENTITY_MB * 0x100000u;
+    for (u32 pa = end; pa > 0x400000; pa -= 4096) free_frames[nfree++] = pa - 4096;
 }
 
 u32 alloc_frame(void) {
@@ -462,7 +463,7 @@ void kmain(u32 magic, struct multiboot_info *mbi) {
     serial_init();
     if (magic != MB_BOOT_MAGIC) panic("bad multiboot magic 0x%x", magic);
     parse_cmdline((mbi->flags & 4) ? (const char *)mbi->cmdline : "");
-    if (!(mbi->flags & 1) || mbi->mem_upper < (IDENTITY_MB - 1) * 1024) panic("needs at least %u MiB of RAM", IDENTITY_MB);
+    if (!(mbi->flags & 1) || mbi->mem_upper < 6 * 1024) panic("needs at least 8 MiB of RAM");
     if ((u32)__bss_end > 0x400000) panic("kernel too large");
     u32 a, b, c, d;
     cpuid(0, &a, &b, &c, &d);
@@ -476,7 +477,7 @@ void kmain(u32 magic, struct multiboot_info *mbi) {
     idt_init();
     pic_init();
     pit_init();
-    frames_init();
+    frames_init(0x100000 + (mbi->mem_upper > 0x3FF00 ? 0x3FF00 : mbi->mem_upper) * 1024);
     paging_init();
     lapic_virtual_wire();
     sti();
