@@ -1,0 +1,81 @@
+package hvlab.guests;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The catalogue of lab workloads and the protocol their images follow. */
+public final class LabGuests {
+
+    /** The I/O port the kernel writes its exit value to (QEMU's isa-debug-exit). */
+    public static final int EXIT_PORT = 0xF4;
+    /** Exit value: the workload succeeded. QEMU exits with {@code (v << 1) | 1} = 33. */
+    public static final int EXIT_SUCCESS = 0x10;
+    /** Exit value: the workload ran and found a failure (a selftest FAIL, a wrong checksum, an unknown workload). */
+    public static final int EXIT_FAILURE = 0x11;
+    /** Exit value: kernel panic or an unexpected exception. */
+    public static final int EXIT_PANIC = 0x12;
+    /** Bochs's shutdown port; the kernel writes "Shutdown" there after the exit value. */
+    public static final int BOCHS_SHUTDOWN_PORT = 0x8900;
+    /** The serial console: COM1, polled. */
+    public static final int CONSOLE_PORT = 0x3F8;
+
+    /** Output fields whose numbers depend on time; everything else on the console is deterministic. */
+    public static final Pattern TIME_DEPENDENT_FIELD = Pattern.compile("[a-z_]*(cycles|ticks)=[0-9]+");
+
+    static final String KERNEL_IMAGE = "lab.elf";
+    private static final String IMAGE_NAME = "lab.elf";
+
+    private static final List<LabGuest> ALL = List.of(
+            guest("hello", "prints a greeting and exits with success"),
+            guest("selftest", "checks CPU behaviour (flags, exceptions, paging, privilege, instructions);"
+                    + " prints PASS/FAIL per check and a summary"),
+            guest("syscall", "nanobenchmark: ring 3 int 0x80 to ring 0 and iret back, repeated"),
+            guest("in", "nanobenchmark: IN from the master PIC's IMR (port 0x21) at CPL 0, repeated"),
+            guest("cr8wr", "nanobenchmark: write the local APIC TPR (0xFEE00080, mapped uncached), repeated"),
+            guest("callret", "nanobenchmark: call/ret pairs"),
+            guest("pgfault", "nanobenchmark: touch a not-present page, the #PF handler maps it, repeated"),
+            guest("divzero", "nanobenchmark: DIV by zero, the #DE handler skips the DIV, repeated"),
+            guest("ptemod", "nanobenchmark: modify a PTE of the current address space and INVLPG, repeated"),
+            guest("forkwait", "creates and reaps ring-3 processes: fork (own page directory, copied pages),"
+                    + " exit, wait"),
+            guest("compute", "self-checking integer workload in ring 3 (lists, matrices, state machine, CRC)"));
+
+    private LabGuests() {
+    }
+
+    private static LabGuest guest(String name, String description) {
+        return new LabGuest(name, description, IMAGE_NAME + " " + name);
+    }
+
+    /** Every workload, in a fixed order. */
+    public static List<LabGuest> all() {
+        return ALL;
+    }
+
+    /** The workload with this name. */
+    public static Optional<LabGuest> find(String name) {
+        return ALL.stream().filter(g -> g.name().equals(name)).findFirst();
+    }
+
+    /** The console output with every time-dependent number replaced by {@code _}, for comparing two machines. */
+    public static String maskTimeDependent(String output) {
+        return TIME_DEPENDENT_FIELD.matcher(output)
+                .replaceAll(m -> Matcher.quoteReplacement(m.group().substring(0, m.group().indexOf('=') + 1) + "_"));
+    }
+
+    static byte[] resource(String file) {
+        try (InputStream in = LabGuests.class.getResourceAsStream("images/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("guest image missing from the module: images/" + file);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
