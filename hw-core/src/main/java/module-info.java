@@ -6,4 +6,6 @@ module hvlab.hw {
     exports hvlab.hw.irq;
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
+    exports hvlab.hw.device;
+    exports hvlab.hw.device.pic;
 }
