@@ -8,4 +8,5 @@ module hvlab.hw {
     exports hvlab.hw.memory;
     exports hvlab.hw.device;
     exports hvlab.hw.device.pic;
+    exports hvlab.hw.device.pit;
 }
