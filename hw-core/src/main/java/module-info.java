@@ -9,4 +9,5 @@ module hvlab.hw {
     exports hvlab.hw.device;
     exports hvlab.hw.device.pic;
     exports hvlab.hw.device.pit;
+    exports hvlab.hw.device.uart;
 }
