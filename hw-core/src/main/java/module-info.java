@@ -10,4 +10,5 @@ module hvlab.hw {
     exports hvlab.hw.device.pic;
     exports hvlab.hw.device.pit;
     exports hvlab.hw.device.uart;
+    exports hvlab.hw.device.cmos;
 }
