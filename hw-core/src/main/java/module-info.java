@@ -11,4 +11,7 @@ module hvlab.hw {
     exports hvlab.hw.device.pit;
     exports hvlab.hw.device.uart;
     exports hvlab.hw.device.cmos;
+    exports hvlab.hw.device.i8042;
+    exports hvlab.hw.device.debugexit;
+    exports hvlab.hw.device.post;
 }
