@@ -14,4 +14,6 @@ module hvlab.hw {
     exports hvlab.hw.device.i8042;
     exports hvlab.hw.device.debugexit;
     exports hvlab.hw.device.post;
+    exports hvlab.hw.device.apic;
+    exports hvlab.hw.device.ioapic;
 }
