@@ -8,4 +8,15 @@ module hvlab.hw {
     exports hvlab.hw.memory;
     exports hvlab.hw.cpu;
     exports hvlab.hw.boot;
+    exports hvlab.hw.machine;
+    exports hvlab.hw.device;
+    exports hvlab.hw.device.pic;
+    exports hvlab.hw.device.pit;
+    exports hvlab.hw.device.uart;
+    exports hvlab.hw.device.cmos;
+    exports hvlab.hw.device.i8042;
+    exports hvlab.hw.device.debugexit;
+    exports hvlab.hw.device.post;
+    exports hvlab.hw.device.apic;
+    exports hvlab.hw.device.ioapic;
 }
