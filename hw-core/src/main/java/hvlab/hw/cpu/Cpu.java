@@ -315,6 +315,11 @@ public final class Cpu {
         eventPending = true;
     }
 
+    /** Drops every cached translation (the platform changed what addresses mean, e.g. the A20 gate). */
+    public void flushTranslations() {
+        mmu.flushAll();
+    }
+
     public void requestStop() {
         stopRequested = true;
     }

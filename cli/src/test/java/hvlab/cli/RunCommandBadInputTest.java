@@ -1,0 +1,98 @@
+package hvlab.cli;
+
+import hvlab.guests.LabGuests;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bad input gets one line naming the problem and exit status 2, never a stack trace. */
+class RunCommandBadInputTest {
+    @TempDir
+    Path dir;
+
+    private record Result(int status, String err) { }
+
+    private Result run(String... args) {
+        StringWriter err = new StringWriter();
+        int status = HvlabCommand.execute(new PrintWriter(err, true), args);
+        return new Result(status, err.toString());
+    }
+
+    private void assertBadInput(Result result, String expectedText) {
+        assertThat(result.status()).isEqualTo(HvlabCommand.EXIT_BAD_INPUT);
+        assertThat(result.err()).startsWith("hvlab: ").contains(expectedText).doesNotContain("\tat ", "Exception");
+    }
+
+    @Test
+    void kernelThatIsNotAnElfIsRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("notes.txt"), "this is not a kernel\n".repeat(100));
+        assertBadInput(run("run", "--kernel", file.toString()), "no Multiboot header");
+    }
+
+    @Test
+    void emptyKernelIsRefused() throws Exception {
+        Path file = Files.write(dir.resolve("empty.elf"), new byte[0]);
+        assertBadInput(run("run", "--kernel", file.toString()), "empty");
+    }
+
+    @Test
+    void truncatedKernelIsRefused() throws Exception {
+        byte[] lab = LabGuests.find("hello").orElseThrow().kernelImage();
+        Path file = Files.write(dir.resolve("cut.elf"), Arrays.copyOf(lab, 4200));
+        assertBadInput(run("run", "--kernel", file.toString()), "cut.elf");
+    }
+
+    @Test
+    void sixtyFourBitElfIsRefused() throws Exception {
+        byte[] lab = LabGuests.find("hello").orElseThrow().kernelImage().clone();
+        lab[4] = 2; // EI_CLASS = ELFCLASS64
+        Path file = Files.write(dir.resolve("k64.elf"), lab);
+        assertBadInput(run("run", "--kernel", file.toString()), "64-bit");
+    }
+
+    @Test
+    void kernelBiggerThanMemoryIsRefused() throws Exception {
+        byte[] lab = LabGuests.find("hello").orElseThrow().kernelImage();
+        Path file = Files.write(dir.resolve("lab.elf"), lab);
+        // The lab kernel loads at 1 MiB: with 2 MiB of RAM it fits, so move RAM below its end.
+        assertThat(run("run", "--kernel", file.toString(), "--memory", "1M").err()).contains("--memory");
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        assertBadInput(run("run", "--kernel", dir.resolve("nope.elf").toString()), "no such file");
+    }
+
+    @Test
+    void directoryIsNotAnImage() {
+        assertBadInput(run("run", "--kernel", dir.toString()), "is a directory");
+    }
+
+    @Test
+    void unknownLabGuestListsTheKnownOnes() {
+        assertBadInput(run("run", "--guest", "lab:nonesuch"), "known: hello, selftest");
+    }
+
+    @Test
+    void badRomSizeIsRefused() throws Exception {
+        Path file = Files.write(dir.resolve("bios.bin"), new byte[1000]);
+        assertBadInput(run("run", "--bios", file.toString()), "bios.bin");
+    }
+
+    @Test
+    void badMemorySizeIsRefused() {
+        assertBadInput(run("run", "--guest", "lab:hello", "--memory", "lots"), "not a memory size");
+    }
+
+    @Test
+    void twoImagesAtOnceAreAUsageError() throws Exception {
+        assertBadInput(run("run", "--guest", "lab:hello", "--bios", "x.rom"), "mutually exclusive");
+    }
+}

@@ -1,0 +1,159 @@
+package hvlab.hw.machine;
+
+import hvlab.hw.boot.BootImageException;
+import hvlab.hw.boot.BootState;
+import hvlab.hw.boot.FirmwareImage;
+import hvlab.hw.boot.MultibootLoader;
+import hvlab.hw.clock.Clocked;
+import hvlab.hw.cpu.Cpu;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * A PC: one IA-32 CPU, RAM, the chipset's buses and the devices of a PC/AT with APICs, driven by a virtual
+ * clock. {@link #run(long)} executes the guest until it exits through the debug-exit port, shuts down or runs
+ * out of instructions; two runs of the same guest with the same input are identical.
+ */
+public final class Machine implements AutoCloseable {
+    /** Longest stretch the CPU runs before the machine looks at timers and input again. */
+    private static final long SLICE_INSTRUCTIONS = 200_000;
+
+    private final Platform platform;
+    private final Cpu cpu;
+    private final List<Clocked> timers;
+    private final ConcurrentLinkedDeque<byte[]> pendingInput = new ConcurrentLinkedDeque<>();
+    private RunOutcome outcome;
+
+    Machine(Platform platform) {
+        this.platform = platform;
+        this.cpu = platform.cpu();
+        this.timers = platform.timers();
+        platform.onExit(value -> end(new RunOutcome.Exited(value)));
+        platform.onReset(source -> end(new RunOutcome.Reset(source)));
+        platform.onShutdown(reason -> end(new RunOutcome.Shutdown(reason)));
+    }
+
+    public static MachineBuilder builder() {
+        return new MachineBuilder();
+    }
+
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    public Platform platform() {
+        return platform;
+    }
+
+    /** Loads a Multiboot kernel and leaves the CPU at its entry point, as a Multiboot loader does. */
+    public void bootMultiboot(String imageName, byte[] image, String commandLine) throws BootImageException {
+        BootState boot = MultibootLoader.load(platform.memory(), imageName, image, commandLine);
+        platform.memory().setA20(boot.a20Enabled());
+        platform.localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves behind
+        cpu.enterFlatProtectedMode(boot.eip(), boot.eax(), boot.ebx());
+    }
+
+    /** Maps a firmware ROM; the CPU starts at the reset vector F000:FFF0 (SDM Vol. 3A, 9.1.4). */
+    public void bootFirmware(String imageName, byte[] image) throws BootImageException {
+        FirmwareImage.map(platform.memory(), imageName, image);
+        cpu.reset();
+    }
+
+    /** Queues bytes for COM1's receiver; safe from any thread. They arrive at the next slice boundary. */
+    public void offerSerialInput(byte[] bytes) {
+        pendingInput.add(bytes.clone());
+    }
+
+    /** Runs the guest until it ends or {@code maxInstructions} have retired. */
+    public RunOutcome run(long maxInstructions) {
+        outcome = null;
+        long limit = saturatedAdd(cpu.retiredInstructions(), maxInstructions);
+        while (outcome == null) {
+            deliverInput();
+            fireTimers();
+            if (outcome != null) {
+                break;
+            }
+            long retired = cpu.retiredInstructions();
+            if (retired >= limit) {
+                return new RunOutcome.InstructionLimit(retired);
+            }
+            if (cpu.isHalted()) {
+                cpu.run(1); // wakes the CPU if an interrupt is deliverable
+                if (cpu.isHalted() && !skipToNextTimer()) {
+                    return new RunOutcome.HaltedForever(cpu.eip());
+                }
+                continue;
+            }
+            long untilTimer = nextTimerEvent() - cpu.nanos();
+            long budget = Math.max(1, Math.min(Math.min(untilTimer, SLICE_INSTRUCTIONS), limit - retired));
+            cpu.run(budget);
+        }
+        return outcome;
+    }
+
+    private void end(RunOutcome result) {
+        if (outcome == null) {
+            outcome = result;
+        }
+        cpu.requestStop();
+    }
+
+    /** Feeds queued input to COM1 as fast as its receive FIFO takes it; the rest waits for the next slice. */
+    private void deliverInput() {
+        byte[] bytes;
+        while ((bytes = pendingInput.pollFirst()) != null) {
+            int taken = platform.uart().receive(bytes);
+            if (taken > 0) {
+                cpu.signalInterrupt();
+            }
+            if (taken < bytes.length) {
+                pendingInput.offerFirst(java.util.Arrays.copyOfRange(bytes, taken, bytes.length));
+                return;
+            }
+        }
+    }
+
+    private void fireTimers() {
+        long now = cpu.nanos();
+        platform.clock().advanceTo(now);
+        for (Clocked timer : timers) {
+            if (timer.nextEventNanos() <= now) {
+                timer.advanceTo(now);
+                cpu.signalInterrupt();
+            }
+        }
+    }
+
+    private long nextTimerEvent() {
+        long next = Clocked.NO_EVENT;
+        for (Clocked timer : timers) {
+            next = Math.min(next, timer.nextEventNanos());
+        }
+        return next;
+    }
+
+    /** While halted with interrupts on, time jumps to the next timer event; false when nothing can wake the CPU. */
+    private boolean skipToNextTimer() {
+        if (!cpu.interruptsEnabled()) {
+            return false;
+        }
+        long next = nextTimerEvent();
+        if (next == Clocked.NO_EVENT) {
+            return !pendingInput.isEmpty();
+        }
+        cpu.skipTimeTo(next);
+        return true;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < a ? Long.MAX_VALUE : sum;
+    }
+
+    @Override
+    public void close() {
+        platform.close();
+    }
+}

@@ -1,0 +1,164 @@
+package hvlab.hw.machine;
+
+import hvlab.hw.bus.MmioBus;
+import hvlab.hw.bus.PortBus;
+import hvlab.hw.clock.VirtualClock;
+import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.CpuHost;
+import hvlab.hw.device.apic.LocalApic;
+import hvlab.hw.device.cmos.Cmos;
+import hvlab.hw.device.debugexit.DebugExit;
+import hvlab.hw.device.i8042.I8042;
+import hvlab.hw.device.i8042.SystemControlPortA;
+import hvlab.hw.device.ioapic.IoApic;
+import hvlab.hw.device.pic.DualPic;
+import hvlab.hw.device.pit.Pit8254;
+import hvlab.hw.device.pit.SystemControlPortB;
+import hvlab.hw.device.post.PostCodePort;
+import hvlab.hw.device.uart.Uart16550;
+import hvlab.hw.memory.PhysicalMemory;
+
+import java.util.function.IntConsumer;
+
+/**
+ * Composes a PC top to bottom, the way a board is wired: clock, memory, CPU, buses, interrupt controllers, then
+ * each device at its PC/AT address. Reading {@link #build()} tells what a PC is made of.
+ */
+public final class MachineBuilder {
+    public static final int DEFAULT_RAM = 128 << 20;
+
+    // PC/AT port assignments.
+    static final int PIC_MASTER = 0x20, PIC_SLAVE = 0xA0, ELCR = 0x4D0, PIT = 0x40, KEYBOARD_DATA = 0x60,
+            PORT_B = 0x61, KEYBOARD_STATUS = 0x64, CMOS = 0x70, POST = 0x80, PORT_A = 0x92, DEBUG_EXIT = 0xF4,
+            COM1 = 0x3F8;
+    static final int COM1_IRQ = 4, KEYBOARD_IRQ = 1, MOUSE_IRQ = 12, RTC_IRQ = 8, PIT_IRQ = 0;
+    // xAPIC windows (SDM Vol. 3A, 11.4.1; 82093AA datasheet).
+    static final long LOCAL_APIC_BASE = 0xFEE00000L, IO_APIC_BASE = 0xFEC00000L;
+    /** The local APIC's base address MSR (SDM Vol. 3A, 11.4.4). */
+    static final int IA32_APIC_BASE = 0x1B;
+
+    private int ramBytes = DEFAULT_RAM;
+    private IntConsumer serialOutput = b -> { };
+
+    MachineBuilder() {
+    }
+
+    public MachineBuilder ramBytes(int bytes) {
+        this.ramBytes = bytes;
+        return this;
+    }
+
+    /** Receives every byte COM1 transmits. */
+    public MachineBuilder serialOutput(IntConsumer sink) {
+        this.serialOutput = sink;
+        return this;
+    }
+
+    public Machine build() {
+        // Time: every timer on the board reads this one clock; the CPU advances it.
+        VirtualClock clock = new VirtualClock();
+
+        // Memory: RAM from 0, firmware ROM at the top of 4 GiB, device windows in between.
+        MmioBus mmio = new MmioBus();
+        PhysicalMemory memory = new PhysicalMemory(ramBytes, mmio);
+        PortBus ports = new PortBus();
+
+        // The processor.
+        Cpu cpu = new Cpu(memory, ports, clock);
+        BoardSignals board = new BoardSignals();
+
+        // Interrupt controllers: the 8259A pair drives LINT0 of the local APIC (virtual wire); the I/O APIC sends
+        // messages over the APIC bus; the local APIC is what the CPU's INTR sees.
+        DualPic pic = new DualPic(high -> cpu.signalInterrupt());
+        ApicBus apicBus = new ApicBus(cpu::signalInterrupt);
+        IoApic ioApic = new IoApic(apicBus::deliver);
+        LocalApic localApic = new LocalApic(clock, pic, ioApic::eoi);
+        apicBus.attach(localApic);
+        IsaInterruptRouting isa = new IsaInterruptRouting(pic, ioApic);
+        ports.map(PIC_MASTER, 2, "8259A master", pic.master());
+        ports.map(PIC_SLAVE, 2, "8259A slave", pic.slave());
+        ports.map(ELCR, 2, "ELCR", pic.elcr());
+        mmio.map(LOCAL_APIC_BASE, 0x1000, "local APIC", localApic);
+        mmio.map(IO_APIC_BASE, 0x1000, "I/O APIC", ioApic);
+
+        // Timers: the 8254 on IRQ0 (its counter 2 gated through port 0x61), the RTC on IRQ8.
+        Pit8254 pit = new Pit8254(isa.irq(PIT_IRQ), clock);
+        ports.map(PIT, 4, "8254 PIT", pit);
+        ports.map(PORT_B, 1, "system control port B", new SystemControlPortB(pit));
+        Cmos cmos = new Cmos(isa.irq(RTC_IRQ), clock);
+        cmos.setMemorySize(ramBytes);
+        ports.map(CMOS, 2, "MC146818 RTC/CMOS", cmos);
+
+        // The console: COM1, a 16550A on IRQ4.
+        Uart16550 uart = new Uart16550(isa.irq(COM1_IRQ), serialOutput, clock);
+        ports.map(COM1, 8, "16550A COM1", uart);
+
+        // Keyboard controller with the A20 gate and the reset line; port 0x92 does both fast.
+        I8042 keyboard = new I8042(isa.irq(KEYBOARD_IRQ), isa.irq(MOUSE_IRQ), a20 -> setA20(memory, cpu, a20),
+                () -> board.reset("i8042 reset pulse"));
+        ports.map(KEYBOARD_DATA, 1, "i8042 data", keyboard.dataPort());
+        ports.map(KEYBOARD_STATUS, 1, "i8042 command/status", keyboard.commandPort());
+        ports.map(PORT_A, 1, "system control port A",
+                new SystemControlPortA(a20 -> setA20(memory, cpu, a20), () -> board.reset("port 0x92 fast reset")));
+
+        // Debug devices: POST codes, and QEMU's isa-debug-exit so a guest ends the same way on both.
+        ports.map(POST, 1, "POST code port", new PostCodePort());
+        ports.map(DEBUG_EXIT, 4, "isa-debug-exit", new DebugExit(board::debugExit));
+
+        Platform platform = new Platform(clock, memory, mmio, ports, cpu, pic, pit, uart, cmos, localApic, ioApic);
+        board.attach(platform);
+        cpu.connect(localApic, new CpuHost() {
+            @Override
+            public void shutdown(String reason) {
+                board.shutdown(reason);
+            }
+
+            @Override
+            public long readPlatformMsr(int index) {
+                if (index == IA32_APIC_BASE) {
+                    return localApic.apicBaseMsr();
+                }
+                return CpuHost.super.readPlatformMsr(index);
+            }
+
+            @Override
+            public void writePlatformMsr(int index, long value) {
+                if (index == IA32_APIC_BASE) {
+                    localApic.setApicBaseMsr(value);
+                    return;
+                }
+                CpuHost.super.writePlatformMsr(index, value);
+            }
+        });
+        return new Machine(platform);
+    }
+
+    /** A20 changes what physical addresses mean, so cached translations go. */
+    private static void setA20(PhysicalMemory memory, Cpu cpu, boolean enabled) {
+        if (memory.a20Enabled() != enabled) {
+            memory.setA20(enabled);
+            cpu.flushTranslations();
+        }
+    }
+
+    /** Board-level signals that end a run, forwarded to the platform once it exists. */
+    private static final class BoardSignals {
+        private Platform platform;
+
+        void attach(Platform built) {
+            platform = built;
+        }
+
+        void debugExit(int value) {
+            platform.debugExit(value);
+        }
+
+        void reset(String source) {
+            platform.reset(source);
+        }
+
+        void shutdown(String reason) {
+            platform.shutdown(reason);
+        }
+    }
+}
