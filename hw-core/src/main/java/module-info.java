@@ -9,6 +9,7 @@ module hvlab.hw {
     exports hvlab.hw.cpu;
     exports hvlab.hw.boot;
     exports hvlab.hw.machine;
+    exports hvlab.hw.stats;
     exports hvlab.hw.device;
     exports hvlab.hw.device.pic;
     exports hvlab.hw.device.pit;

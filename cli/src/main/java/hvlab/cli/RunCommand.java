@@ -5,6 +5,8 @@ import hvlab.guests.LabGuests;
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.RunOutcome;
+import hvlab.hw.stats.Counters;
+import hvlab.hw.stats.StatsReport;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -62,6 +65,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Stop after N guest instructions.")
     long maxInstructions;
 
+    @Option(names = "--stats", description = "Print the run's counters and modelled cycles to stderr at the end.")
+    boolean stats;
+
+    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the counters as JSON to FILE.")
+    Path statsJson;
+
     @Override
     public Integer call() {
         if (memory < MIN_MEMORY || memory > MAX_MEMORY || memory % 4096 != 0) {
@@ -82,13 +91,23 @@ final class RunCommand implements Callable<Integer> {
             startInputPump(machine, System.in);
             RunOutcome outcome = machine.run(maxInstructions);
             console.flush();
+            report(machine.statistics());
             return exitStatus(outcome);
         } catch (BootImageException e) {
             throw new UserInputException(e.getMessage());
         } catch (IOException e) {
-            throw new UserInputException("cannot write the console: " + e.getMessage());
+            throw new UserInputException("cannot write output: " + e.getMessage());
         } finally {
             machine.close();
+        }
+    }
+
+    private void report(List<Counters.CounterValue> values) throws IOException {
+        if (stats) {
+            System.err.print(StatsReport.table(values));
+        }
+        if (statsJson != null) {
+            Files.writeString(statsJson, StatsReport.json(values));
         }
     }
 

@@ -4,6 +4,7 @@ package hvlab.hw.cpu;
 public final class CpuCounters {
     final long[] exceptionsByVector = new long[32];
     final long[] interruptsByVector = new long[256];
+    final long[] softwareInterruptsByVector = new long[256];
     long tlbFlushes, tlbPageInvalidations, pageWalks, ioInstructions;
 
     void exception(int vector) {
@@ -16,12 +17,22 @@ public final class CpuCounters {
         interruptsByVector[vector & 0xFF]++;
     }
 
+    void softwareInterrupt(int vector) {
+        softwareInterruptsByVector[vector & 0xFF]++;
+    }
+
     public long exceptions(int vector) {
         return exceptionsByVector[vector];
     }
 
+    /** External (hardware) interrupts taken, by vector. */
     public long interrupts(int vector) {
         return interruptsByVector[vector & 0xFF];
+    }
+
+    /** INT n, INT3, INTO and INT1 executed, by vector. */
+    public long softwareInterrupts(int vector) {
+        return softwareInterruptsByVector[vector & 0xFF];
     }
 
     public long tlbFlushes() {

@@ -724,7 +724,7 @@ final class Interpreter {
         if (c.v86Mode() && kind == Cpu.InterruptKind.SOFTWARE && c.iopl() < 3) {
             throw c.gp(0); // SDM 20.3.3: INT n in V86 mode with IOPL < 3 (no VME redirection)
         }
-        c.counters.interrupt(vector);
+        c.counters.softwareInterrupt(vector);
         c.interrupt(vector, Exceptions.NO_ERROR_CODE, kind);
     }
 

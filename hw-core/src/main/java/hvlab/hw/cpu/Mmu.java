@@ -164,10 +164,18 @@ final class Mmu {
     }
 
     int readSystem16(int lin) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (supervisorRead[i] == (lin & PAGE_MASK) && (lin & 0xFFF) != 0xFFF) {
+            return (short) LE_SHORT.get(ram, lin + ramOffset[i]) & 0xFFFF;
+        }
         return readSlow(lin, 2, false);
     }
 
     int readSystem32(int lin) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (supervisorRead[i] == (lin & PAGE_MASK) && (lin & 0xFFF) <= 0xFFC) {
+            return (int) LE_INT.get(ram, lin + ramOffset[i]);
+        }
         return readSlow(lin, 4, false);
     }
 
@@ -176,10 +184,20 @@ final class Mmu {
     }
 
     void writeSystem16(int lin, int value) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (supervisorWrite[i] == (lin & PAGE_MASK) && (lin & 0xFFF) != 0xFFF) {
+            LE_SHORT.set(ram, lin + ramOffset[i], (short) value);
+            return;
+        }
         writeSlow(lin, 2, value, false);
     }
 
     void writeSystem32(int lin, int value) {
+        int i = (lin >>> 12) & TLB_MASK;
+        if (supervisorWrite[i] == (lin & PAGE_MASK) && (lin & 0xFFF) <= 0xFFC) {
+            LE_INT.set(ram, lin + ramOffset[i], value);
+            return;
+        }
         writeSlow(lin, 4, value, false);
     }
 
@@ -207,13 +225,13 @@ final class Mmu {
         if (o < cpu.segLow[Cpu.CS] || o > cpu.segHigh[Cpu.CS]) {
             throw cpu.gp(0);
         }
-        boolean user = cpu.cpl == 3;
-        int physical = translate(lin, false, user);
         int i = (lin >>> 12) & TLB_MASK;
-        long pageStartOffset = ((lin & PAGE_MASK) - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
-        if ((user ? userRead : supervisorRead)[i] == (lin & PAGE_MASK)
+        int page = lin & PAGE_MASK;
+        int physical = readTags[i] == page ? lin + ramOffset[i] : translate(lin, false, cpu.cpl == 3);
+        long pageStartOffset = (page - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
+        if (readTags[i] == page
                 && pageStartOffset >= cpu.segLow[Cpu.CS] && pageStartOffset + 0xFFF <= cpu.segHigh[Cpu.CS]) {
-            fetchPage = lin & PAGE_MASK;
+            fetchPage = page;
             fetchOffset = ramOffset[i];
         }
         return readPhysical8(physical);

@@ -6,7 +6,11 @@ import hvlab.hw.boot.FirmwareImage;
 import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.clock.Clocked;
 import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.CpuCounters;
+import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.stats.Counters;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
@@ -22,6 +26,7 @@ public final class Machine implements AutoCloseable {
     private final Platform platform;
     private final Cpu cpu;
     private final List<Clocked> timers;
+    private final Counters counters = new Counters();
     private final ConcurrentLinkedDeque<byte[]> pendingInput = new ConcurrentLinkedDeque<>();
     private RunOutcome outcome;
 
@@ -44,6 +49,39 @@ public final class Machine implements AutoCloseable {
 
     public Platform platform() {
         return platform;
+    }
+
+    /** The machine's counter registry: plugins and devices count here. */
+    public Counters counters() {
+        return counters;
+    }
+
+    /** Every count of this run: the CPU's architectural events, then the registry's. */
+    public List<Counters.CounterValue> statistics() {
+        List<Counters.CounterValue> values = new ArrayList<>();
+        CpuCounters cpuCounts = cpu.counters();
+        values.add(new Counters.CounterValue(Counters.INSTRUCTIONS, "retired", cpu.retiredInstructions()));
+        for (int vector = 0; vector < 32; vector++) {
+            addIfCounted(values, Counters.EXCEPTIONS, Exceptions.name(vector), cpuCounts.exceptions(vector));
+        }
+        for (int vector = 0; vector < 256; vector++) {
+            addIfCounted(values, Counters.INTERRUPTS, "software 0x" + Integer.toHexString(vector),
+                    cpuCounts.softwareInterrupts(vector));
+            addIfCounted(values, Counters.INTERRUPTS, "external 0x" + Integer.toHexString(vector),
+                    cpuCounts.interrupts(vector));
+        }
+        addIfCounted(values, Counters.IO, "port accesses", cpuCounts.ioInstructions());
+        addIfCounted(values, Counters.TLB, "flushes", cpuCounts.tlbFlushes());
+        addIfCounted(values, Counters.TLB, "page invalidations", cpuCounts.tlbPageInvalidations());
+        addIfCounted(values, Counters.TLB, "page walks", cpuCounts.pageWalks());
+        values.addAll(counters.snapshot());
+        return values;
+    }
+
+    private static void addIfCounted(List<Counters.CounterValue> values, String family, String key, long count) {
+        if (count != 0) {
+            values.add(new Counters.CounterValue(family, key, count));
+        }
     }
 
     /** Loads a Multiboot kernel and leaves the CPU at its entry point, as a Multiboot loader does. */

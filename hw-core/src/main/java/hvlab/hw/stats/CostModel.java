@@ -1,0 +1,49 @@
+package hvlab.hw.stats;
+
+import java.util.List;
+
+/**
+ * Turns event counts into modelled cycles, so strategies can be compared on one scale independent of how fast the
+ * Java model runs. Each constant cites where its value comes from ({@code ../shared/reference/perf-anchors.md});
+ * cycles are those of the paper's machine (a 3.8 GHz Pentium 4 for Adams and Agesen).
+ */
+public final class CostModel {
+    /** One cycle per instruction: the baseline of an in-order machine; the paper's call/ret costs 11 for two. */
+    public static final long CYCLES_PER_INSTRUCTION = 1;
+    /**
+     * A native fault through the IDT and back by IRET: divzero costs 889 cycles natively (Adams and Agesen,
+     * ASPLOS 2006, Figure 4).
+     */
+    public static final long NATIVE_EXCEPTION = 889;
+    /** A native page fault including the handler's work: 1,093 cycles (Adams and Agesen 2006, Figure 4, pgfault). */
+    public static final long NATIVE_PAGE_FAULT = 1_093;
+    /** A native system call round trip: 242 cycles (Adams and Agesen 2006, Figure 4, syscall). */
+    public static final long NATIVE_SOFTWARE_INTERRUPT = 242;
+    /** An IN from an off-CPU chipset register: 3,209 cycles (Adams and Agesen 2006, Figure 4, in). */
+    public static final long NATIVE_IO = 3_209;
+    /** An external interrupt taken and dismissed: modelled as a fault delivery (Adams and Agesen 2006, divzero). */
+    public static final long NATIVE_INTERRUPT = 889;
+
+    private CostModel() {
+    }
+
+    /** The modelled cycles of one counter value; events the model does not price cost nothing extra. */
+    public static long cycles(Counters.CounterValue value) {
+        long perEvent = switch (value.family()) {
+            case Counters.INSTRUCTIONS -> CYCLES_PER_INSTRUCTION;
+            case Counters.EXCEPTIONS -> value.key().equals("#PF") ? NATIVE_PAGE_FAULT : NATIVE_EXCEPTION;
+            case Counters.INTERRUPTS -> value.key().startsWith("software") ? NATIVE_SOFTWARE_INTERRUPT : NATIVE_INTERRUPT;
+            case Counters.IO -> NATIVE_IO;
+            default -> 0;
+        };
+        return perEvent * value.value();
+    }
+
+    public static long totalCycles(List<Counters.CounterValue> values) {
+        long total = 0;
+        for (Counters.CounterValue v : values) {
+            total += cycles(v);
+        }
+        return total;
+    }
+}
