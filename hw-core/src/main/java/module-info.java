@@ -10,6 +10,9 @@ module hvlab.hw {
     exports hvlab.hw.boot;
     exports hvlab.hw.machine;
     exports hvlab.hw.stats;
+    exports hvlab.spi;
+
+    uses hvlab.spi.HypervisorProvider;
     exports hvlab.hw.device;
     exports hvlab.hw.device.pic;
     exports hvlab.hw.device.pit;

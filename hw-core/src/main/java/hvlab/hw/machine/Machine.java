@@ -51,6 +51,11 @@ public final class Machine implements AutoCloseable {
         return platform;
     }
 
+    /** What a hypervisor's probe sees of this machine. */
+    public hvlab.spi.MachineDescription description() {
+        return new hvlab.spi.MachineDescription(platform.memory().ramSize(), 1);
+    }
+
     /** The machine's counter registry: plugins and devices count here. */
     public Counters counters() {
         return counters;

@@ -1,0 +1,27 @@
+package hvlab.spi;
+
+/** What a strategy uses or offers, declared as data (kvm-ioctls' {@code Cap} is the model). */
+public enum Capability {
+    /** Guests call the hypervisor by hypercall (Xen's {@code int 0x82} or hypercall page). */
+    PARAVIRT_HYPERCALLS,
+    /** Guest kernel code is translated before it runs (VMware's BT). */
+    BINARY_TRANSLATION,
+    /** The CPU's VMX operation (VT-x). */
+    VMX,
+    /** Extended page tables: hardware two-dimensional paging. */
+    EPT,
+    /** Shadow page tables kept by the hypervisor. */
+    SHADOW_PAGING,
+    /** Paravirtual I/O: shared rings and event channels. */
+    PV_IO,
+    /** Runs hosted on a modelled host OS (Type II). */
+    HOSTED,
+    /** Several virtual CPUs. */
+    SMP,
+    /** State capture and restore. */
+    SNAPSHOT,
+    /** Runs unmodified guests (no paravirtual kernel needed). */
+    UNMODIFIED_GUESTS,
+    /** Classic trap-and-emulate: the guest kernel is deprivileged and its privileged instructions trap. */
+    TRAP_AND_EMULATE
+}
