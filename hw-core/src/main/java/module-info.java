@@ -7,5 +7,6 @@ module hvlab.hw {
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
     exports hvlab.hw.cpu;
+    exports hvlab.hw.cpu.vectors;
     exports hvlab.hw.boot;
 }
