@@ -232,7 +232,7 @@ final class VectorRunner {
         if ((actual & mask) == (expected & mask)) {
             return true;
         }
-        difference.append(VectorTest.REGISTERS[r]).append(' ').append(hex(expected & mask, 4)).append(" != ")
+        difference.append(VectorTest.REGISTERS[r]).append(" expected ").append(hex(expected & mask, 4)).append(" got ")
                 .append(hex(actual & mask, 4)).append("; ");
         return false;
     }
@@ -241,8 +241,8 @@ final class VectorRunner {
         boolean ok = compareRegister(t, r, cpu.segmentSelector(seg), -1);
         int base = cpu.segmentBase(seg);
         if (ok && base != cpu.segmentSelector(seg) << 4) {
-            difference.append(VectorTest.REGISTERS[r]).append(".base ").append(hex(cpu.segmentSelector(seg) << 4, 5))
-                    .append(" != ").append(hex(base, 5)).append("; ");
+            difference.append(VectorTest.REGISTERS[r]).append(".base expected ")
+                    .append(hex(cpu.segmentSelector(seg) << 4, 5)).append(" got ").append(hex(base, 5)).append("; ");
             return false;
         }
         return ok;
@@ -283,8 +283,8 @@ final class VectorRunner {
 
     private void reportByte(VectorTest t, int address, int expected, int flagsMask) {
         int mask = byteMask(t, address, flagsMask);
-        difference.append("ram[").append(hex(address, 6)).append("] ").append(hex(expected & mask, 2)).append(" != ")
-                .append(hex(ram[address] & mask, 2)).append("; ");
+        difference.append("ram[").append(hex(address, 6)).append("] expected ").append(hex(expected & mask, 2))
+                .append(" got ").append(hex(ram[address] & mask, 2)).append("; ");
     }
 
     /** The FLAGS word an exception pushed is compared under the same mask as FLAGS. */

@@ -60,7 +60,7 @@ class VectorSuiteTest {
         assertThat(file.failures()).singleElement().satisfies(f -> {
             assertThat(f.idx()).isEqualTo(10);
             assertThat(f.name()).isEqualTo("add al,1");
-            assertThat(f.difference()).isEqualTo("ax 0003 != 0002");
+            assertThat(f.difference()).isEqualTo("ax expected 0003 got 0002");
         });
         assertThat(result.summary()).isEqualTo("1 passed, 1 failed");
         assertThat(file.summary()).isEqualTo("04  1 passed, 1 failed");
