@@ -7,6 +7,7 @@ module hvlab.hw {
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
     exports hvlab.hw.cpu;
+    exports hvlab.hw.cpu.vectors;
     exports hvlab.hw.boot;
     exports hvlab.hw.machine;
     exports hvlab.hw.stats;

@@ -428,6 +428,7 @@ final class Alu {
         boolean carry = false, aux = false;
         if ((al & 0xF) > 9 || oldAf) {
             res -= 6;
+            carry = oldCf || al < 6; // CF <- old_CF or the borrow of AL - 6
             aux = true;
         }
         if (al > 0x99 || oldCf) {
@@ -444,7 +445,7 @@ final class Alu {
         boolean adjust = (ax & 0xF) > 9 || af(c);
         if (adjust) {
             if (subtract) {
-                ax = ((ax - 6) & 0xFF) | (((ax >>> 8) - 1) & 0xFF) << 8;
+                ax = (ax - 0x106) & 0xFFFF; // AX <- AX - 6, then AH <- AH - 1: the borrow of AL reaches AH
             } else {
                 ax = ((ax + 0x106) & 0xFF00) | ((ax + 6) & 0xFF);
             }

@@ -653,7 +653,7 @@ final class Interpreter {
                 int off = (c.addrSize32 ? reg[Cpu.EBX] : reg[Cpu.EBX] & 0xFFFF) + (reg[EAX] & 0xFF);
                 writeReg(EAX, BYTE, c.read8(seg, c.addrSize32 ? off : off & 0xFFFF));
             }
-            case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> escapeToCoprocessor();
+            case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> escapeToCoprocessor(op);
             case 0xE0, 0xE1, 0xE2 -> loop(op);
             case 0xE3 -> {
                 int displacement = (byte) c.fetch8();
@@ -728,13 +728,34 @@ final class Interpreter {
         c.interrupt(vector, Exceptions.NO_ERROR_CODE, kind);
     }
 
-    private void escapeToCoprocessor() {
-        // No x87 is modelled (CPUID.1:EDX.FPU = 0): with CR0.EM or CR0.TS set the instruction raises #NM so an
-        // OS can emulate it; otherwise it is undefined.
+    /**
+     * D8-DF with no x87 present (CPUID.1:EDX.FPU = 0). With CR0.EM or CR0.TS set the instruction raises #NM so an OS
+     * can emulate it (SDM Vol. 3A, 2.5, Table 2-2). With both clear the processor executes it (same table), but no
+     * coprocessor answers: nothing changes, as the FNINIT/FNSTSW presence probe expects. A memory operand is still
+     * addressed and checked against its segment limit (the x87 pages' #GP/#SS), though no data moves.
+     */
+    private void escapeToCoprocessor(int op) {
         if ((c.cr0 & (Cpu.CR0_EM | Cpu.CR0_TS)) != 0) {
             throw c.fault(Exceptions.NM, Exceptions.NO_ERROR_CODE);
         }
-        throw c.ud();
+        modrm();
+        if (c.modrmMod != 3) {
+            c.linearForRead(c.eaSeg, c.eaOff, x87OperandBytes(op, c.modrmReg));
+        }
+    }
+
+    /** The size of an x87 memory operand (SDM Vol. 2, each x87 instruction; Vol. 1, 8.1.10 for the environment). */
+    private int x87OperandBytes(int op, int reg) {
+        boolean environment = reg == 4 || reg == 6;
+        return switch (op) {
+            case 0xD8, 0xDA -> 4; // m32fp, m32int
+            case 0xD9 -> environment ? (c.opSize32 ? 28 : 14) : reg >= 5 ? 2 : 4; // FLDENV/FSTENV, FLDCW/FSTCW, m32fp
+            case 0xDB -> reg == 5 || reg == 7 ? 10 : 4; // m80fp, m32int
+            case 0xDC -> 8; // m64fp
+            case 0xDD -> environment ? (c.opSize32 ? 108 : 94) : reg == 7 ? 2 : 8; // FRSTOR/FSAVE, FSTSW, m64
+            case 0xDE -> 2; // m16int
+            default -> environment ? 10 : reg == 5 || reg == 7 ? 8 : 2; // DF: m80bcd, m64int, m16int
+        };
     }
 
     private void loadFarPointer(int seg) {
