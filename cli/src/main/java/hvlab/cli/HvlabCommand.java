@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code hvlab}: a virtualization lab on one exact model of an IA-32 PC. */
 @Command(name = "hvlab", mixinStandardHelpOptions = true, version = "hvlab 0.1.0",
         description = "A virtualization lab: boots guests on an exact IA-32 PC model.",
-        subcommands = {RunCommand.class, ListCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ListCommand.class, CpuVectorsCommand.class, CommandLine.HelpCommand.class})
 public final class HvlabCommand implements Runnable {
     /** Exit status for bad input (a usage error, an unreadable or malformed image). */
     static final int EXIT_BAD_INPUT = 2;

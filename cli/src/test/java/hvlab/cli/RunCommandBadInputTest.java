@@ -95,4 +95,9 @@ class RunCommandBadInputTest {
     void twoImagesAtOnceAreAUsageError() throws Exception {
         assertBadInput(run("run", "--guest", "lab:hello", "--bios", "x.rom"), "mutually exclusive");
     }
+
+    @Test
+    void cpuVectorsNeedsAFolder() {
+        assertBadInput(run("cpu-vectors", dir.resolve("missing").toString()), "not a folder of test vectors");
+    }
 }
