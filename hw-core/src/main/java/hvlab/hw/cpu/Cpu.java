@@ -93,6 +93,10 @@ public final class Cpu {
     private int deliveringVector = -1;
 
     final CpuCounters counters = new CpuCounters();
+    /** Compiled blocks, or null when the interpreter runs alone ({@code -Dhvlab.jit=false}). */
+    final BlockCache blocks;
+    /** The retired count at which the current run slice ends; compiled loops stop there. */
+    long runEnd;
     final Mmu mmu;
     final Interpreter interpreter;
 
@@ -101,6 +105,7 @@ public final class Cpu {
         this.ram = memory.ram();
         this.ports = ports;
         this.clock = clock;
+        this.blocks = Boolean.parseBoolean(System.getProperty("hvlab.jit", "true")) ? new BlockCache(ram) : null;
         this.mmu = new Mmu(this);
         this.interpreter = new Interpreter(this);
         this.interrupts = new InterruptController() {
@@ -193,12 +198,25 @@ public final class Cpu {
 
     private void runInstructions(long end) {
         final Interpreter interp = interpreter;
+        final BlockCache compiled = blocks;
+        runEnd = end;
         while (retired < end) {
             if (eventPending && checkEvents()) {
                 return;
             }
             startEip = eip;
             startEsp = reg[ESP];
+            if (compiled != null && code32 && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
+                int physical = mmu.codePhysical(segBase[CS] + eip, eip);
+                CompiledBlock block = physical < 0 ? null : compiled.find(physical, eip, true, mmu);
+                if (block != null) {
+                    block.execute(this);
+                    if (halted || stopRequested) {
+                        return;
+                    }
+                    continue;
+                }
+            }
             interp.step();
             retired++;
             if (halted || stopRequested) {

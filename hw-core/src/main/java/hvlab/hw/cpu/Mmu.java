@@ -104,6 +104,30 @@ final class Mmu {
         fetchPage = INVALID;
     }
 
+    /** A page now holds compiled code: drop every write translation to it, so each write is seen. */
+    void protectCodePage(int physicalPage) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (supervisorWrite[i] != INVALID && (supervisorWrite[i] + ramOffset[i]) >>> 12 == physicalPage
+                    || userWrite[i] != INVALID && (userWrite[i] + ramOffset[i]) >>> 12 == physicalPage) {
+                supervisorWrite[i] = userWrite[i] = INVALID;
+            }
+        }
+    }
+
+    /**
+     * The physical address of the instruction at {@code lin} when it lies in the fetch window (a RAM page wholly
+     * inside the CS limit), filling the window if needed; -1 otherwise. May raise the fetch's #PF or #GP.
+     */
+    int codePhysical(int lin, int offset) {
+        if ((lin & PAGE_MASK) != fetchPage) {
+            fetchSlow(lin, offset);
+            if ((lin & PAGE_MASK) != fetchPage) {
+                return -1;
+            }
+        }
+        return lin + fetchOffset;
+    }
+
     // ---- data accesses at the current privilege level ----
 
     int read8(int lin) {
@@ -297,6 +321,10 @@ final class Mmu {
 
     private void writePhysical(int physical, int size, int value) {
         if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)) {
+            BlockCache blocks = cpu.blocks;
+            if (blocks != null && blocks.isCodePage(physical >>> 12)) {
+                blocks.pageWritten(physical >>> 12);
+            }
             switch (size) {
                 case 1 -> ram[physical] = (byte) value;
                 case 2 -> LE_SHORT.set(ram, physical, (short) value);
@@ -391,6 +419,9 @@ final class Mmu {
         if (!memory.isRamPage(pageBase >>> 12)) {
             supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
             return;
+        }
+        if (cpu.blocks != null && cpu.blocks.isCodePage(pageBase >>> 12)) {
+            supervisorWritable = userWritable = false; // writes to compiled code take the slow path
         }
         ramOffset[i] = pageBase - tag;
         supervisorRead[i] = tag;
