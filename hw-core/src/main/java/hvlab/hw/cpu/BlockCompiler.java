@@ -122,7 +122,7 @@ final class BlockCompiler {
                     transfer(code, insn.target, startEip, start, i + 1);
                 }
                 case BlockDecoder.CALL -> {
-                    call(code, "call", MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int), next, insn.target);
+                    call(code, "call", next, insn.target);
                     retire(code);
                     code.return_();
                 }
@@ -136,7 +136,7 @@ final class BlockCompiler {
                     code.labelBinding(next_);
                 }
                 case BlockDecoder.RET -> {
-                    call(code, "ret", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.imm);
+                    call(code, "ret", 0);
                     retire(code);
                     code.return_();
                 }
@@ -163,77 +163,70 @@ final class BlockCompiler {
             code.goto_(start);
             code.labelBinding(leave);
         }
-        call(code, "jump", MethodTypeDesc.of(CD_void, CPU, CD_int), target);
+        call(code, "jump", target);
         code.return_();
     }
 
-    private static final MethodTypeDesc R2 = MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int);
-    private static final MethodTypeDesc R3 = MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int, CD_int);
-    private static final MethodTypeDesc M6 = MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int, CD_int, CD_int, CD_int,
-            CD_int);
-    private static final MethodTypeDesc M7 = MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int, CD_int, CD_int, CD_int,
-            CD_int, CD_int);
-    private static final MethodTypeDesc LEA = MethodTypeDesc.of(CD_void, CPU, CD_int, CD_int, CD_int, CD_int, CD_int);
-
     private static void emitPlain(CodeBuilder code, BlockDecoder.Instruction insn) {
+        int size = insn.size;
         switch (insn.kind) {
-            case BlockDecoder.MOV_RR -> call(code, "movRR", R2, insn.reg, insn.rm);
-            case BlockDecoder.MOV_RI -> call(code, "movRI", R2, insn.reg, insn.imm);
-            case BlockDecoder.LOAD -> memory(code, "load", M6, insn, insn.reg);
-            case BlockDecoder.STORE -> memory(code, "store", M6, insn, insn.reg);
-            case BlockDecoder.STORE8 -> memory(code, "store8", M6, insn, insn.reg);
-            case BlockDecoder.STORE_IMM -> memory(code, "storeImm", M6, insn, insn.imm);
-            case BlockDecoder.MOVZX8 -> memory(code, "loadZeroExtend8", M6, insn, insn.reg);
-            case BlockDecoder.MOVZX16 -> memory(code, "loadZeroExtend16", M6, insn, insn.reg);
-            case BlockDecoder.MOVSX8 -> memory(code, "loadSignExtend8", M6, insn, insn.reg);
-            case BlockDecoder.MOVSX16 -> memory(code, "loadSignExtend16", M6, insn, insn.reg);
-            case BlockDecoder.LOAD_ZX8_R -> call(code, "movzx8RR", R2, insn.reg, insn.rm);
-            case BlockDecoder.LEA -> call(code, "lea", LEA, insn.reg, insn.base, insn.index, insn.scale, insn.disp);
-            case BlockDecoder.ALU_RR -> call(code, "aluRR", R3, insn.op, insn.reg, insn.rm);
-            case BlockDecoder.ALU_RI -> call(code, "aluRI", R3, insn.op, insn.reg, insn.imm);
-            case BlockDecoder.ALU_RM -> memory(code, "aluRM", M7, insn, insn.op, insn.reg);
-            case BlockDecoder.ALU_MR -> memory(code, "aluMR", M7, insn, insn.op, insn.reg);
-            case BlockDecoder.ALU_MI -> memory(code, "aluMI", M7, insn, insn.op, insn.imm);
-            case BlockDecoder.TEST_RR -> call(code, "testRR", R2, insn.reg, insn.rm);
-            case BlockDecoder.TEST_RI -> call(code, "testRI", R2, insn.reg, insn.imm);
-            case BlockDecoder.INC -> call(code, "inc", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.reg);
-            case BlockDecoder.DEC -> call(code, "dec", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.reg);
-            case BlockDecoder.PUSH_R -> call(code, "pushReg", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.reg);
-            case BlockDecoder.PUSH_I -> call(code, "push", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.imm);
-            case BlockDecoder.POP_R -> call(code, "popReg", MethodTypeDesc.of(CD_void, CPU, CD_int), insn.reg);
-            case BlockDecoder.SHIFT_RI -> call(code, "shiftRI", R3, insn.op, insn.reg, insn.imm);
-            case BlockDecoder.SETCC -> call(code, "setcc", R2, insn.cc, insn.rm);
-            case BlockDecoder.CMOV -> call(code, "cmov", R3, insn.cc, insn.reg, insn.rm);
-            case BlockDecoder.IMUL_RRI -> call(code, "imulRRI", R3, insn.reg, insn.rm, insn.imm);
-            case BlockDecoder.IMUL_RR -> call(code, "imulRR", R2, insn.reg, insn.rm);
-            case BlockDecoder.LEAVE -> call(code, "leave", MethodTypeDesc.of(CD_void, CPU));
-            case BlockDecoder.CDQ -> call(code, "cdq", MethodTypeDesc.of(CD_void, CPU));
+            case BlockDecoder.MOV_RR -> call(code, "movRR", insn.reg, insn.rm, size);
+            case BlockDecoder.MOV_RI -> call(code, "movRI", insn.reg, insn.imm, size);
+            case BlockDecoder.LOAD -> memory(code, "load", insn, insn.reg, size);
+            case BlockDecoder.STORE -> memory(code, "store", insn, insn.reg, size);
+            case BlockDecoder.STORE_IMM -> memory(code, "storeImm", insn, insn.imm, size);
+            case BlockDecoder.LOAD_EXTEND -> memory(code, "loadExtend", insn, insn.reg, size, insn.signed);
+            case BlockDecoder.EXTEND_RR -> call(code, "extendRR", insn.reg, insn.rm, size, insn.signed);
+            case BlockDecoder.LEA -> call(code, "lea", insn.reg, insn.base, insn.index, insn.scale, insn.disp);
+            case BlockDecoder.ALU_RR -> call(code, "aluRR", insn.op, insn.reg, insn.rm, size);
+            case BlockDecoder.ALU_RI -> call(code, "aluRI", insn.op, insn.reg, insn.imm, size);
+            case BlockDecoder.ALU_RM -> memory(code, "aluRM", insn, insn.op, insn.reg, size);
+            case BlockDecoder.ALU_MR -> memory(code, "aluMR", insn, insn.op, insn.reg, size);
+            case BlockDecoder.ALU_MI -> memory(code, "aluMI", insn, insn.op, insn.imm, size);
+            case BlockDecoder.TEST_RR -> call(code, "testRR", insn.reg, insn.rm, size);
+            case BlockDecoder.TEST_RI -> call(code, "testRI", insn.reg, insn.imm, size);
+            case BlockDecoder.TEST_MI -> memory(code, "testMI", insn, insn.imm, size);
+            case BlockDecoder.INC -> call(code, "inc", insn.reg, size);
+            case BlockDecoder.DEC -> call(code, "dec", insn.reg, size);
+            case BlockDecoder.NOT -> call(code, "not", insn.reg, size);
+            case BlockDecoder.NEG -> call(code, "neg", insn.reg, size);
+            case BlockDecoder.SHIFT_RI -> call(code, "shiftRI", insn.op, insn.reg, insn.imm, size);
+            case BlockDecoder.SHIFT_RCL -> call(code, "shiftRCl", insn.op, insn.reg, size);
+            case BlockDecoder.SETCC -> call(code, "setcc", insn.cc, insn.rm);
+            case BlockDecoder.CMOV -> call(code, "cmov", insn.cc, insn.reg, insn.rm);
+            case BlockDecoder.IMUL_RRI -> call(code, "imulRRI", insn.reg, insn.rm, insn.imm);
+            case BlockDecoder.IMUL_RR -> call(code, "imulRR", insn.reg, insn.rm);
+            case BlockDecoder.PUSH_R -> call(code, "pushReg", insn.reg);
+            case BlockDecoder.PUSH_I -> call(code, "push", insn.imm);
+            case BlockDecoder.POP_R -> call(code, "popReg", insn.reg);
+            case BlockDecoder.LEAVE -> call(code, "leave");
+            case BlockDecoder.CDQ -> call(code, "cdq");
             case BlockDecoder.NOP -> { }
             default -> throw new IllegalStateException("no emitter for instruction kind " + insn.kind);
         }
     }
 
-    /** A memory form: leading constants, then segment, base, index, scale, displacement. */
-    private static void memory(CodeBuilder code, String name, MethodTypeDesc type, BlockDecoder.Instruction insn,
-                               int... leading) {
-        code.aload(CPU_SLOT);
-        for (int value : leading) {
-            code.loadConstant(value);
-        }
-        code.loadConstant(insn.seg);
-        code.loadConstant(insn.base);
-        code.loadConstant(insn.index);
-        code.loadConstant(insn.scale);
-        code.loadConstant(insn.disp);
-        code.invokestatic(OPS, name, type);
+    /** A memory form: the leading constants, then segment, base, index, scale and displacement. */
+    private static void memory(CodeBuilder code, String name, BlockDecoder.Instruction insn, int... leading) {
+        int[] all = java.util.Arrays.copyOf(leading, leading.length + 5);
+        all[leading.length] = insn.seg;
+        all[leading.length + 1] = insn.base;
+        all[leading.length + 2] = insn.index;
+        all[leading.length + 3] = insn.scale;
+        all[leading.length + 4] = insn.disp;
+        call(code, name, all);
     }
 
-    private static void call(CodeBuilder code, String name, MethodTypeDesc type, int... constants) {
+    /** {@code CompiledOps.name(c, constants...)}, every operand an int constant. */
+    private static void call(CodeBuilder code, String name, int... constants) {
         code.aload(CPU_SLOT);
-        for (int value : constants) {
-            code.loadConstant(value);
+        ClassDesc[] parameters = new ClassDesc[constants.length + 1];
+        parameters[0] = CPU;
+        for (int i = 0; i < constants.length; i++) {
+            code.loadConstant(constants[i]);
+            parameters[i + 1] = CD_int;
         }
-        code.invokestatic(OPS, name, type);
+        code.invokestatic(OPS, name, MethodTypeDesc.of(CD_void, parameters));
     }
 
     /** c.retired++: every instruction retires as it completes, so time and faults stay exact inside a block. */

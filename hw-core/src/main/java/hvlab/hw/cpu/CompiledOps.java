@@ -4,11 +4,11 @@ import static hvlab.hw.cpu.Alu.DWORD;
 import static hvlab.hw.cpu.Cpu.ESP;
 
 /**
- * What compiled blocks call: each method is one 32-bit instruction form with its decoded operands passed as
- * constants, small enough for HotSpot to inline into the block so the constants fold. Semantics are the
- * interpreter's own ({@link Alu}, {@link Cpu} accessors); nothing here may differ from {@link Interpreter}.
- * Invariant between instructions of a block: {@code c.startEsp == c.reg[ESP]}, so a fault rolls back only the
- * faulting instruction.
+ * What compiled blocks call: each method is one instruction form with its decoded operands (register numbers,
+ * operand size, address parts, immediates) passed as constants, small enough for HotSpot to inline into the block so
+ * the constants fold. Semantics are the interpreter's own ({@link Alu}, {@link Cpu} accessors); nothing here may
+ * differ from {@link Interpreter}. Invariant between instructions of a block: {@code c.startEsp == c.reg[ESP]}, so a
+ * fault rolls back only the faulting instruction.
  */
 final class CompiledOps {
     static final int NONE = -1;
@@ -27,110 +27,125 @@ final class CompiledOps {
         return ea;
     }
 
-    static void movRR(Cpu c, int dst, int src) {
-        c.reg[dst] = c.reg[src];
+    private static int reg(Cpu c, int n, int size) {
+        return Cpu.readRegister(c.reg, n, size);
     }
 
-    static void movRI(Cpu c, int dst, int imm) {
-        c.reg[dst] = imm;
+    private static void setReg(Cpu c, int n, int size, int value) {
+        Cpu.writeRegister(c.reg, n, size, value);
     }
 
-    static void load(Cpu c, int dst, int seg, int base, int index, int scale, int disp) {
-        c.reg[dst] = c.read32(seg, ea(c, base, index, scale, disp));
+    // ---- moves ----
+
+    static void movRR(Cpu c, int dst, int src, int size) {
+        setReg(c, dst, size, reg(c, src, size));
     }
 
-    static void store(Cpu c, int src, int seg, int base, int index, int scale, int disp) {
-        c.write32(seg, ea(c, base, index, scale, disp), c.reg[src]);
+    static void movRI(Cpu c, int dst, int imm, int size) {
+        setReg(c, dst, size, imm);
     }
 
-    static void storeImm(Cpu c, int imm, int seg, int base, int index, int scale, int disp) {
-        c.write32(seg, ea(c, base, index, scale, disp), imm);
+    static void load(Cpu c, int dst, int size, int seg, int base, int index, int scale, int disp) {
+        setReg(c, dst, size, c.readMemory(size, seg, ea(c, base, index, scale, disp)));
     }
 
-    static void loadZeroExtend8(Cpu c, int dst, int seg, int base, int index, int scale, int disp) {
-        c.reg[dst] = c.read8(seg, ea(c, base, index, scale, disp));
+    static void store(Cpu c, int src, int size, int seg, int base, int index, int scale, int disp) {
+        c.writeMemory(size, seg, ea(c, base, index, scale, disp), reg(c, src, size));
     }
 
-    static void loadZeroExtend16(Cpu c, int dst, int seg, int base, int index, int scale, int disp) {
-        c.reg[dst] = c.read16(seg, ea(c, base, index, scale, disp));
+    static void storeImm(Cpu c, int imm, int size, int seg, int base, int index, int scale, int disp) {
+        c.writeMemory(size, seg, ea(c, base, index, scale, disp), imm);
     }
 
-    static void loadSignExtend8(Cpu c, int dst, int seg, int base, int index, int scale, int disp) {
-        c.reg[dst] = (byte) c.read8(seg, ea(c, base, index, scale, disp));
+    /** MOVZX/MOVSX r32, r/m8 or r/m16 from memory; {@code size} is the source's. */
+    static void loadExtend(Cpu c, int dst, int size, int signed, int seg, int base, int index, int scale, int disp) {
+        int value = c.readMemory(size, seg, ea(c, base, index, scale, disp));
+        c.reg[dst] = signed != 0 ? Alu.signExtend(value, size) : value;
     }
 
-    static void loadSignExtend16(Cpu c, int dst, int seg, int base, int index, int scale, int disp) {
-        c.reg[dst] = (short) c.read16(seg, ea(c, base, index, scale, disp));
-    }
-
-    static void movzx8RR(Cpu c, int dst, int src8) {
-        c.reg[dst] = src8 < 4 ? c.reg[src8] & 0xFF : (c.reg[src8 - 4] >>> 8) & 0xFF;
-    }
-
-    static void store8(Cpu c, int src, int seg, int base, int index, int scale, int disp) {
-        int value = src < 4 ? c.reg[src] : c.reg[src - 4] >>> 8;
-        c.write8(seg, ea(c, base, index, scale, disp), value);
+    static void extendRR(Cpu c, int dst, int src, int size, int signed) {
+        int value = reg(c, src, size);
+        c.reg[dst] = signed != 0 ? Alu.signExtend(value, size) : value;
     }
 
     static void lea(Cpu c, int dst, int base, int index, int scale, int disp) {
         c.reg[dst] = ea(c, base, index, scale, disp);
     }
 
-    static void aluRR(Cpu c, int op, int dst, int src) {
-        int res = Alu.arith(c, op, c.reg[dst], c.reg[src], DWORD);
+    // ---- arithmetic ----
+
+    static void aluRR(Cpu c, int op, int dst, int src, int size) {
+        int res = Alu.arith(c, op, reg(c, dst, size), reg(c, src, size), size);
         if (op != Alu.OP_CMP) {
-            c.reg[dst] = res;
+            setReg(c, dst, size, res);
         }
     }
 
-    static void aluRI(Cpu c, int op, int dst, int imm) {
-        int res = Alu.arith(c, op, c.reg[dst], imm, DWORD);
+    static void aluRI(Cpu c, int op, int dst, int imm, int size) {
+        int res = Alu.arith(c, op, reg(c, dst, size), imm & Alu.mask(size), size);
         if (op != Alu.OP_CMP) {
-            c.reg[dst] = res;
+            setReg(c, dst, size, res);
         }
     }
 
-    static void aluRM(Cpu c, int op, int dst, int seg, int base, int index, int scale, int disp) {
-        int res = Alu.arith(c, op, c.reg[dst], c.read32(seg, ea(c, base, index, scale, disp)), DWORD);
+    static void aluRM(Cpu c, int op, int dst, int size, int seg, int base, int index, int scale, int disp) {
+        int value = c.readMemory(size, seg, ea(c, base, index, scale, disp));
+        int res = Alu.arith(c, op, reg(c, dst, size), value, size);
         if (op != Alu.OP_CMP) {
-            c.reg[dst] = res;
+            setReg(c, dst, size, res);
         }
     }
 
-    static void aluMR(Cpu c, int op, int src, int seg, int base, int index, int scale, int disp) {
+    static void aluMR(Cpu c, int op, int src, int size, int seg, int base, int index, int scale, int disp) {
         int off = ea(c, base, index, scale, disp);
-        int res = Alu.arith(c, op, c.read32(seg, off), c.reg[src], DWORD);
+        int res = Alu.arith(c, op, c.readMemory(size, seg, off), reg(c, src, size), size);
         if (op != Alu.OP_CMP) {
-            c.write32(seg, off, res);
+            c.writeMemory(size, seg, off, res);
         }
     }
 
-    static void aluMI(Cpu c, int op, int imm, int seg, int base, int index, int scale, int disp) {
+    static void aluMI(Cpu c, int op, int imm, int size, int seg, int base, int index, int scale, int disp) {
         int off = ea(c, base, index, scale, disp);
-        int res = Alu.arith(c, op, c.read32(seg, off), imm, DWORD);
+        int res = Alu.arith(c, op, c.readMemory(size, seg, off), imm & Alu.mask(size), size);
         if (op != Alu.OP_CMP) {
-            c.write32(seg, off, res);
+            c.writeMemory(size, seg, off, res);
         }
     }
 
-    static void testRR(Cpu c, int a, int b) {
-        Alu.test(c, c.reg[a], c.reg[b], DWORD);
+    static void testRR(Cpu c, int a, int b, int size) {
+        Alu.test(c, reg(c, a, size), reg(c, b, size), size);
     }
 
-    static void testRI(Cpu c, int a, int imm) {
-        Alu.test(c, c.reg[a], imm, DWORD);
+    static void testRI(Cpu c, int a, int imm, int size) {
+        Alu.test(c, reg(c, a, size), imm & Alu.mask(size), size);
     }
 
-    static void inc(Cpu c, int r) {
-        c.reg[r] = Alu.inc(c, c.reg[r], DWORD);
+    static void testMI(Cpu c, int imm, int size, int seg, int base, int index, int scale, int disp) {
+        Alu.test(c, c.readMemory(size, seg, ea(c, base, index, scale, disp)), imm & Alu.mask(size), size);
     }
 
-    static void dec(Cpu c, int r) {
-        c.reg[r] = Alu.dec(c, c.reg[r], DWORD);
+    static void inc(Cpu c, int r, int size) {
+        setReg(c, r, size, Alu.inc(c, reg(c, r, size), size));
     }
 
-    static void shiftRI(Cpu c, int op, int r, int count) {
-        c.reg[r] = Alu.shift(c, op, c.reg[r], count, DWORD);
+    static void dec(Cpu c, int r, int size) {
+        setReg(c, r, size, Alu.dec(c, reg(c, r, size), size));
+    }
+
+    static void not(Cpu c, int r, int size) {
+        setReg(c, r, size, ~reg(c, r, size));
+    }
+
+    static void neg(Cpu c, int r, int size) {
+        setReg(c, r, size, Alu.neg(c, reg(c, r, size), size));
+    }
+
+    static void shiftRI(Cpu c, int op, int r, int count, int size) {
+        setReg(c, r, size, Alu.shift(c, op, reg(c, r, size), count, size));
+    }
+
+    static void shiftRCl(Cpu c, int op, int r, int size) {
+        setReg(c, r, size, Alu.shift(c, op, reg(c, r, size), c.reg[Cpu.ECX] & 0xFF, size));
     }
 
     static void imulRRI(Cpu c, int dst, int src, int imm) {
@@ -141,19 +156,11 @@ final class CompiledOps {
     }
 
     static void imulRR(Cpu c, int dst, int src) {
-        long product = (long) c.reg[dst] * c.reg[src];
-        int low = (int) product;
-        Alu.setMultiplyFlags(c, product != low, low, DWORD);
-        c.reg[dst] = low;
+        imulRRI(c, dst, dst, c.reg[src]);
     }
 
     static void setcc(Cpu c, int cc, int r8) {
-        int value = Alu.condition(c, cc) ? 1 : 0;
-        if (r8 < 4) {
-            c.reg[r8] = (c.reg[r8] & ~0xFF) | value;
-        } else {
-            c.reg[r8 - 4] = (c.reg[r8 - 4] & ~0xFF00) | value << 8;
-        }
+        setReg(c, r8, Alu.BYTE, Alu.condition(c, cc) ? 1 : 0);
     }
 
     static void cmov(Cpu c, int cc, int dst, int src) {
@@ -165,6 +172,12 @@ final class CompiledOps {
     static boolean condition(Cpu c, int cc) {
         return Alu.condition(c, cc);
     }
+
+    static void cdq(Cpu c) {
+        c.reg[Cpu.EDX] = c.reg[Cpu.EAX] >> 31;
+    }
+
+    // ---- stack and transfers ----
 
     static void push(Cpu c, int value) {
         c.push32(value);
@@ -215,10 +228,6 @@ final class CompiledOps {
         c.setSp(c.stackAdd(bp, 4));
         c.reg[Cpu.EBP] = value;
         c.startEsp = c.reg[ESP];
-    }
-
-    static void cdq(Cpu c) {
-        c.reg[Cpu.EDX] = c.reg[Cpu.EAX] >> 31;
     }
 
     /**

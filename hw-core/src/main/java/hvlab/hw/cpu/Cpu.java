@@ -440,6 +440,45 @@ public final class Cpu {
         mmu.write32(linearForWrite(seg, off, 4), value);
     }
 
+    int readMemory(int size, int seg, int off) {
+        return switch (size) {
+            case Alu.BYTE -> read8(seg, off);
+            case Alu.WORD -> read16(seg, off);
+            default -> read32(seg, off);
+        };
+    }
+
+    void writeMemory(int size, int seg, int off, int value) {
+        switch (size) {
+            case Alu.BYTE -> write8(seg, off, value);
+            case Alu.WORD -> write16(seg, off, value);
+            default -> write32(seg, off, value);
+        }
+    }
+
+    /** A general register by operand size; byte registers 4-7 are AH, CH, DH, BH (SDM Vol. 2A, Table 2-1). */
+    static int readRegister(int[] reg, int n, int size) {
+        return switch (size) {
+            case Alu.BYTE -> n < 4 ? reg[n] & 0xFF : (reg[n - 4] >>> 8) & 0xFF;
+            case Alu.WORD -> reg[n] & 0xFFFF;
+            default -> reg[n];
+        };
+    }
+
+    static void writeRegister(int[] reg, int n, int size, int value) {
+        switch (size) {
+            case Alu.BYTE -> {
+                if (n < 4) {
+                    reg[n] = (reg[n] & ~0xFF) | (value & 0xFF);
+                } else {
+                    reg[n - 4] = (reg[n - 4] & ~0xFF00) | (value & 0xFF) << 8;
+                }
+            }
+            case Alu.WORD -> reg[n] = (reg[n] & 0xFFFF0000) | (value & 0xFFFF);
+            default -> reg[n] = value;
+        }
+    }
+
     // =====================================================================================================
     // Stack
     // =====================================================================================================

@@ -178,41 +178,19 @@ final class Interpreter {
     }
 
     int readReg(int n, int size) {
-        return switch (size) {
-            case BYTE -> n < 4 ? reg[n] & 0xFF : (reg[n - 4] >>> 8) & 0xFF;
-            case WORD -> reg[n] & 0xFFFF;
-            default -> reg[n];
-        };
+        return Cpu.readRegister(reg, n, size);
     }
 
     void writeReg(int n, int size, int value) {
-        switch (size) {
-            case BYTE -> {
-                if (n < 4) {
-                    reg[n] = (reg[n] & ~0xFF) | (value & 0xFF);
-                } else {
-                    reg[n - 4] = (reg[n - 4] & ~0xFF00) | (value & 0xFF) << 8;
-                }
-            }
-            case WORD -> reg[n] = (reg[n] & 0xFFFF0000) | (value & 0xFFFF);
-            default -> reg[n] = value;
-        }
+        Cpu.writeRegister(reg, n, size, value);
     }
 
     int readMem(int size, int seg, int off) {
-        return switch (size) {
-            case BYTE -> c.read8(seg, off);
-            case WORD -> c.read16(seg, off);
-            default -> c.read32(seg, off);
-        };
+        return c.readMemory(size, seg, off);
     }
 
     void writeMem(int size, int seg, int off, int value) {
-        switch (size) {
-            case BYTE -> c.write8(seg, off, value);
-            case WORD -> c.write16(seg, off, value);
-            default -> c.write32(seg, off, value);
-        }
+        c.writeMemory(size, seg, off, value);
     }
 
     int readRm(int size) {
