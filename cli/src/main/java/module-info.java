@@ -6,4 +6,6 @@ module hvlab.cli {
     requires org.slf4j;
 
     opens hvlab.cli to info.picocli;
+
+    uses hvlab.spi.HypervisorProvider;
 }

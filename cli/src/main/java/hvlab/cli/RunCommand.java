@@ -1,16 +1,25 @@
 package hvlab.cli;
 
+import hvlab.cli.plugins.LoadProblem;
+import hvlab.cli.plugins.LoadedProvider;
+import hvlab.cli.plugins.ProviderRegistry;
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.machine.Machine;
+import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.StatsReport;
+import hvlab.spi.Availability;
+import hvlab.spi.GuestImage;
+import hvlab.spi.Hypervisor;
+import hvlab.spi.MachineDescription;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedOutputStream;
@@ -18,27 +27,37 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * {@code hvlab run}: boots one guest on the machine, serial console on stdout and stdin, and exits with the value
- * the guest wrote to the debug-exit port.
+ * {@code hvlab run}: boots one guest on the machine, on the bare machine or under a hypervisor plugin, serial
+ * console on stdout and stdin, and exits with the value the guest wrote to the debug-exit port.
  */
 @Command(name = "run", description = "Boots a guest on the PC model; COM1 is stdin/stdout.",
         footer = {"", "Exit status: the value the guest wrote to port 0xf4 (QEMU's isa-debug-exit exits with"
-                + " (v<<1)|1 for the same guest);", "  2 bad input, 124 instruction limit reached,"
-                + " 125 CPU shutdown (triple fault), 126 halted with no way to wake, 127 reset requested."})
+                + " (v<<1)|1 for the same guest);", "  1 the hypervisor plugin failed, 2 bad input, 124 instruction"
+                + " limit reached, 125 CPU shutdown (triple fault), 126 halted with no way to wake,"
+                + " 127 reset requested."})
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_INSTRUCTION_LIMIT = 124, EXIT_SHUTDOWN = 125, EXIT_HALTED = 126, EXIT_RESET = 127;
     static final long MIN_MEMORY = 2L << 20, MAX_MEMORY = 1L << 30;
+    static final String DEFAULT_MEMORY = "128M";
+    /** The machine 'hvlab run' builds unless told otherwise; 'hvlab list' probes the hypervisors on it. */
+    static final MachineDescription DEFAULT_MACHINE =
+            new MachineDescription(new MemorySize().convert(DEFAULT_MEMORY), 1);
 
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    HvlabCommand hvlab;
 
     static final class Image {
         @Option(names = "--guest", paramLabel = "lab:NAME", description = "A lab guest (see 'hvlab list').")
@@ -57,7 +76,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--append", paramLabel = "STR", description = "Kernel command line.", defaultValue = "")
     String append;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = MemorySize.class, defaultValue = "128M",
+    @Option(names = "--hypervisor", paramLabel = "ID", defaultValue = ProviderRegistry.NATIVE,
+            description = "The hypervisor to run the guest under (see 'hvlab list'); ${DEFAULT-VALUE}, the default,"
+                    + " is none: the bare machine.")
+    String hypervisor;
+
+    @Option(names = "--memory", paramLabel = "SIZE", converter = MemorySize.class, defaultValue = DEFAULT_MEMORY,
             description = "RAM size, e.g. 64M (default ${DEFAULT-VALUE}).")
     long memory;
 
@@ -87,9 +111,13 @@ final class RunCommand implements Callable<Integer> {
                 .serialOutput(b -> writeConsole(console, b))
                 .build();
         try {
-            boot(machine);
-            startInputPump(machine, System.in);
-            RunOutcome outcome = machine.run(maxInstructions);
+            GuestImage guest = guestImage();
+            RunOutcome outcome;
+            try (Hypervisor chosen = hypervisorOn(machine)) {
+                chosen.boot(guest);
+                startInputPump(machine, System.in);
+                outcome = chosen.run(maxInstructions);
+            }
             console.flush();
             report(machine.statistics());
             return exitStatus(outcome);
@@ -111,18 +139,49 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void boot(Machine machine) throws BootImageException {
+    private GuestImage guestImage() {
         if (image.guest != null) {
             LabGuest guest = labGuest(image.guest);
             String commandLine = append.isBlank() ? guest.commandLine() : guest.commandLine() + " " + append;
-            machine.bootMultiboot(guest.name(), guest.kernelImage(), commandLine);
+            return new GuestImage.Multiboot(guest.name(), guest.kernelImage(), commandLine);
         } else if (image.kernel != null) {
             String name = image.kernel.getFileName().toString();
             String commandLine = append.isBlank() ? name : name + " " + append;
-            machine.bootMultiboot(name, read(image.kernel), commandLine);
+            return new GuestImage.Multiboot(name, read(image.kernel), commandLine);
         } else {
-            machine.bootFirmware(image.bios.getFileName().toString(), read(image.bios));
+            return new GuestImage.Firmware(image.bios.getFileName().toString(), read(image.bios));
         }
+    }
+
+    /**
+     * The bare machine for {@code native}; otherwise the selected plugin's hypervisor, created on the machine. The
+     * plugin path is read only here, so a native run never depends on plugin code.
+     */
+    private Hypervisor hypervisorOn(Machine machine) {
+        if (hypervisor.equals(ProviderRegistry.NATIVE)) {
+            return new BareMachine(machine);
+        }
+        ProviderRegistry registry = hvlab.loadProviders(machine.description());
+        PrintWriter err = spec.commandLine().getErr();
+        List<String> selectedProblems = new ArrayList<>();
+        for (LoadProblem problem : registry.problems()) {
+            if (problem.concerns(hypervisor)) {
+                selectedProblems.add(problem.toString());
+            } else {
+                HvlabCommand.warn(err, problem);
+            }
+        }
+        if (!selectedProblems.isEmpty()) {
+            throw new UserInputException("hypervisor '" + hypervisor + "' cannot be used: "
+                    + String.join("; ", selectedProblems));
+        }
+        LoadedProvider provider = registry.find(hypervisor).orElseThrow(() -> new UserInputException(
+                "no hypervisor '" + hypervisor + "'; known: " + String.join(", ", registry.ids())));
+        if (provider.availability() instanceof Availability.Unavailable(String reason)) {
+            throw new UserInputException("hypervisor '" + hypervisor + "' is unavailable: " + reason);
+        }
+        System.Logger logger = System.getLogger("hvlab.hv." + hypervisor);
+        return provider.create(new MachineHostContext(machine, machine.description(), logger));
     }
 
     private static LabGuest labGuest(String spec) {
