@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
  * {@code hvlab cpu-vectors DIR}: runs single-instruction test vectors in the SingleStepTests JSON-lines format
  * (registers and RAM before and after) on the CPU model; one line per file, then {@code N passed, M failed}.
  */
-@Command(name = "cpu-vectors", description = "Runs SingleStepTests-format CPU test vectors (*.jsonl.gz) from DIR.")
+@Command(name = "cpu-vectors", mixinStandardHelpOptions = true, description = "Runs SingleStepTests-format CPU test vectors (*.jsonl.gz) from DIR.")
 final class CpuVectorsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** {@code hvlab list}: the lab guests {@code hvlab run --guest} boots and the hypervisors it can run them under. */
-@Command(name = "list", description = "Lists the lab guests and the hypervisors (with --plugin-path, plugins too).",
+@Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the lab guests and the hypervisors (with --plugin-path, plugins too).",
         footer = {"", "Exit status: 0; 2 when a plugin could not be loaded (a warning on stderr names each)."})
 final class ListCommand implements Callable<Integer> {
     private static final List<String> HEADINGS = List.of("ID", "TYPE", "CAPABILITIES", "AVAILABILITY", "DESCRIPTION");

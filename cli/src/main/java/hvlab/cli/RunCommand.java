@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
  * {@code hvlab run}: boots one guest on the machine, on the bare machine or under a hypervisor plugin, serial
  * console on stdout and stdin, and exits with the value the guest wrote to the debug-exit port.
  */
-@Command(name = "run", description = "Boots a guest on the PC model; COM1 is stdin/stdout.",
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Boots a guest on the PC model; COM1 is stdin/stdout.",
         footer = {"", "Exit status: the value the guest wrote to port 0xf4 (QEMU's isa-debug-exit exits with"
                 + " (v<<1)|1 for the same guest);", "  1 the hypervisor plugin failed, 2 bad input, 124 instruction"
                 + " limit reached, 125 CPU shutdown (triple fault), 126 halted with no way to wake,"
