@@ -95,6 +95,7 @@ public final class Cpu {
     final CpuCounters counters = new CpuCounters();
     final Mmu mmu;
     final Interpreter interpreter;
+    final TaskSwitch tasks = new TaskSwitch(this);
 
     public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
         this.memory = memory;

@@ -33,10 +33,8 @@ final class SystemOps {
         int type = (hi >>> 8) & 0x1F; // includes S, which must be 0
         boolean gate32 = type == Descriptors.INTERRUPT_GATE32 || type == Descriptors.TRAP_GATE32;
         boolean gate16 = type == Descriptors.INTERRUPT_GATE16 || type == Descriptors.TRAP_GATE16;
-        if (!gate32 && !gate16) {
-            if (type == Descriptors.TASK_GATE) {
-                throw c.gp(idtError); // hardware task switching: not modelled yet
-            }
+        boolean taskGate = type == Descriptors.TASK_GATE;
+        if (!gate32 && !gate16 && !taskGate) {
             throw c.gp(idtError);
         }
         if (software && Descriptors.dpl(hi) < c.cpl) {
@@ -44,6 +42,10 @@ final class SystemOps {
         }
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, idtError);
+        }
+        if (taskGate) {
+            c.tasks.interruptThroughTaskGate(Descriptors.gateSelector(lo), errorCode, ext);
+            return;
         }
         boolean trapGate = (type & 1) != 0;
         int selector = Descriptors.gateSelector(lo);
@@ -229,7 +231,8 @@ final class SystemOps {
             return;
         }
         if ((c.flags & Cpu.NT) != 0) {
-            throw c.gp(0); // return from a nested task: hardware task switching is not modelled yet
+            c.tasks.returnToLinkedTask();
+            return;
         }
         int sp = c.sp();
         int newEip = readStack(c, sp, width);
@@ -380,6 +383,9 @@ final class SystemOps {
             return;
         }
         DescriptorPair target = resolveFarTarget(c, selector, false);
+        if (target == TASK_SWITCHED) {
+            return;
+        }
         if (target.gate) {
             offset = target.offset;
         }
@@ -403,6 +409,9 @@ final class SystemOps {
             return;
         }
         DescriptorPair target = resolveFarTarget(c, selector, true);
+        if (target == TASK_SWITCHED) {
+            return;
+        }
         if (!target.gate) {
             checkTargetLimit(c, offset, target.hi, target.lo);
             int sp = c.stackAdd(c.sp(), -2 * width);
@@ -451,6 +460,9 @@ final class SystemOps {
     /** A resolved far target: a code segment descriptor, reached directly or through a call gate. */
     record DescriptorPair(int selector, int hi, int lo, boolean gate, boolean gate32, int offset, int paramCount) { }
 
+    /** What {@link #resolveFarTarget} answers when the target was a TSS or task gate and the task switch is done. */
+    private static final DescriptorPair TASK_SWITCHED = new DescriptorPair(0, 0, 0, false, false, 0, 0);
+
     private static DescriptorPair resolveFarTarget(Cpu c, int selector, boolean call) {
         selector &= 0xFFFF;
         if ((selector & 0xFFFC) == 0) {
@@ -469,14 +481,21 @@ final class SystemOps {
             return new DescriptorPair(selector, hi, lo, false, false, 0, 0);
         }
         int type = Descriptors.type(hi);
-        if (Descriptors.isSegment(hi) || type != Descriptors.CALL_GATE32 && type != Descriptors.CALL_GATE16) {
-            throw c.gp(selector & 0xFFFC); // task gates and TSS targets: hardware task switching not modelled yet
+        boolean callGate = !Descriptors.isSegment(hi)
+                && (type == Descriptors.CALL_GATE32 || type == Descriptors.CALL_GATE16);
+        boolean taskTarget = TaskSwitch.isTaskTarget(hi);
+        if (!callGate && !taskTarget) {
+            throw c.gp(selector & 0xFFFC);
         }
         if (dpl < c.cpl || dpl < rpl) {
             throw c.gp(selector & 0xFFFC);
         }
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+        if (taskTarget) {
+            c.tasks.jumpOrCall(selector, hi, lo, call);
+            return TASK_SWITCHED;
         }
         boolean gate32 = type == Descriptors.CALL_GATE32;
         int codeSelector = Descriptors.gateSelector(lo);
@@ -735,7 +754,7 @@ final class SystemOps {
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, selector & 0xFFFC);
         }
-        hi |= 0x200; // busy
+        hi |= Descriptors.TSS_BUSY;
         c.mmu.writeSystem32(c.gdtBase + (selector & 0xFFF8) + 4, hi);
         c.trSel = selector;
         c.trBase = Descriptors.base(hi, lo);
