@@ -9,6 +9,7 @@ class TaskSwitchTest {
     private static final int TSS = CpuBench.TSS, TSS_SEL = CpuBench.TSS_SEL;
     private static final int TSS2 = 0x5000, TSS2_SEL = 0x30, GATE_SEL = 0x38;
     private static final int TASK2_CODE = 0x20000, TASK2_STACK = 0x60000;
+    private static final int TSS3 = 0x7000, TSS3_SEL = 0x40, TASK3_CODE = 0x21000, TASK3_STACK = 0x68000;
     private static final int AVAILABLE32 = Descriptors.TSS32_AVAILABLE, BUSY32 = Descriptors.TSS32_BUSY;
     /** jmp far 0x30:0 and call far 0x30:0 (the offset is ignored for a task). */
     private static final String JMP_TSS2 = "ea 00 00 00 00 30 00", CALL_TSS2 = "9a 00 00 00 00 30 00";
@@ -145,20 +146,41 @@ class TaskSwitchTest {
         assertThat(cpu.register(Cpu.ESP)).as("on the new task's stack").isEqualTo(TASK2_STACK - 16);
     }
 
-    @Test
-    void stackSegmentDplOtherThanCplIsTsDeliveredThroughATaskGate_sdm7_3_table7_1() {
-        int tss3 = 0x7000, tss3Sel = 0x40, task3Code = 0x21000, task3Stack = 0x68000;
-        bench.task(tss3Sel, tss3, task3Code, task3Stack);
-        bench.taskGate(CpuBench.IDT + Exceptions.TS * 8, tss3Sel, 0);
-        bench.memory.writeU32(TSS2 + TaskSwitch.SELECTORS32 + Cpu.SS * 4, CpuBench.DATA3);
-        bench.code(JMP_TSS2).codeAt(TASK2_CODE, "f4").codeAt(task3Code, "f4");
-        bench.run();
-        assertThat(cpu.trSel).isEqualTo(tss3Sel);
-        assertThat(cpu.eip()).isEqualTo(task3Code + 1);
-        assertThat(bench.memory.readU32(task3Stack - 4)).as("#TS error code").isEqualTo(CpuBench.DATA3 & 0xFFFC);
-        assertThat(tss(tss3, TaskSwitch.LINK) & 0xFFFF).isEqualTo(TSS2_SEL);
+    /**
+     * A third task that handles #TS through a task gate: a fault while the new task's segments are checked comes
+     * before its stack is usable, so only a task gate can deliver it (SDM 7.3 step 13).
+     */
+    private void invalidTssHandledByATask() {
+        bench.task(TSS3_SEL, TSS3, TASK3_CODE, TASK3_STACK);
+        bench.taskGate(CpuBench.IDT + Exceptions.TS * 8, TSS3_SEL, 0);
+        bench.codeAt(TASK3_CODE, "f4");
+    }
+
+    private void assertTsInTheNewTask(int errorCode) {
+        assertThat(cpu.trSel).isEqualTo(TSS3_SEL);
+        assertThat(cpu.eip()).isEqualTo(TASK3_CODE + 1);
+        assertThat(bench.memory.readU32(TASK3_STACK - 4)).as("#TS error code").isEqualTo(errorCode);
+        assertThat(tss(TSS3, TaskSwitch.LINK) & 0xFFFF).isEqualTo(TSS2_SEL);
         assertThat(tss(TSS2, TaskSwitch.EIP32)).as("the faulting task is the new one").isEqualTo(TASK2_CODE);
+    }
+
+    @Test
+    void stackSegmentDplOtherThanCplIsTsInTheNewTask_sdm7_3_table7_1() {
+        invalidTssHandledByATask();
+        bench.memory.writeU32(TSS2 + TaskSwitch.SELECTORS32 + Cpu.SS * 4, CpuBench.DATA3);
+        bench.code(JMP_TSS2).codeAt(TASK2_CODE, "f4");
+        bench.run();
+        assertTsInTheNewTask(CpuBench.DATA3 & 0xFFFC);
         assertThat(bench.descriptorType(TSS_SEL)).as("left by the JMP").isEqualTo(AVAILABLE32);
+    }
+
+    @Test
+    void anLdtSelectorThatNamesNoLdtIsTsInTheNewTask_sdm7_3_table7_1() {
+        invalidTssHandledByATask();
+        bench.memory.writeU32(TSS2 + TaskSwitch.LDT32, CpuBench.DATA0);
+        bench.code(JMP_TSS2).codeAt(TASK2_CODE, "f4");
+        bench.run();
+        assertTsInTheNewTask(CpuBench.DATA0);
     }
 
     @Test
@@ -199,6 +221,37 @@ class TaskSwitchTest {
         assertThat(cpu.eip()).isEqualTo(1);
         assertThat(cpu.register(Cpu.EAX)).isEqualTo(0xFFFF1234);
         assertThat(cpu.segmentSelector(Cpu.FS)).isZero();
+    }
+
+    @Test
+    void withPagingCr3IsLoadedFromTheNewTss_sdm7_3_step10() {
+        int directory = 0x30000, newDirectory = 0x31000;
+        bench.memory.writeU32(directory, 0x83); // 0-4 MiB identity, one 4 MiB page (P, W, PS)
+        bench.memory.writeU32(newDirectory, 0x83);
+        cpu.cr4 = Cpu.CR4_PSE;
+        cpu.cr3 = directory;
+        SystemOps.writeCr0(cpu, cpu.cr0 | Cpu.CR0_PG);
+        bench.memory.writeU32(TSS2 + TaskSwitch.CR3, newDirectory);
+        bench.code(JMP_TSS2).codeAt(TASK2_CODE, "f4");
+        bench.run();
+        assertThat(cpu.eip()).isEqualTo(TASK2_CODE + 1);
+        assertThat(cpu.cr(3)).isEqualTo(newDirectory);
+    }
+
+    @Test
+    void ldtrIsLoadedFromTheNewTssAndItsSelectorsUseIt_sdm7_3_step10() {
+        int ldt = 0x8000, ldtSel = 0x40, ldtDataSel = 0x0C; // LDT entry 1, TI = 1
+        bench.descriptor(CpuBench.GDT + ldtSel, 0x00008200, (ldt & 0xFFFF) << 16 | 0x0F);
+        bench.descriptor(ldt + 8, 0x00409200 | 0x01, 0x0000FFFF); // data, base 0x10000, limit 0xFFFF
+        cpu.gdtLimit = ldtSel + 7;
+        bench.memory.writeU32(TSS2 + TaskSwitch.LDT32, ldtSel);
+        bench.memory.writeU32(TSS2 + TaskSwitch.SELECTORS32 + Cpu.DS * 4, ldtDataSel);
+        bench.code(JMP_TSS2).codeAt(TASK2_CODE, "f4");
+        bench.run();
+        assertThat(cpu.eip()).isEqualTo(TASK2_CODE + 1);
+        assertThat(cpu.ldtSel).isEqualTo(ldtSel);
+        assertThat(cpu.ldtBase).isEqualTo(ldt);
+        assertThat(cpu.segmentBase(Cpu.DS)).isEqualTo(0x10000);
     }
 
     @Test
