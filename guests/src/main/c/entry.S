@@ -1,7 +1,5 @@
-/* Interrupt entry stubs, trap return, context switch and the CPL 3 call used by the selftest. */
-#define SEL_KDATA 0x10
-#define SEL_UCODE 0x1B
-#define SEL_UDATA 0x23
+/* Interrupt entry stubs, trap return, context switch and the CPL 3 and V86 calls used by the selftest. */
+#include "lab.h"
 
     .text
 .macro ISR_NOERR n
@@ -69,6 +67,7 @@ ISR_NOERR 46
 ISR_NOERR 47
 ISR_NOERR 128
 ISR_NOERR 129
+ISR_NOERR 130
 ISR_NOERR 255
 
     .section .rodata
@@ -127,22 +126,38 @@ swtch:
     popl %ebp
     ret
 
-/* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): run fn at CPL 3 with EAX = arg on the current
-   page directory. It comes back through uc_return when fn does SYS_EXIT or faults. TSS.ESP0 is set to the
-   current stack, so the ring-0 frame lands just below what this call has in use. */
-    .globl user_call
-user_call:
+/* Saves the callee-saved registers and EFLAGS for uc_return and points TSS.ESP0 at the current stack, so the
+   ring-0 frame of a trap lands just below what the call has in use; the arguments are then at 24(%esp) up. */
+.macro UC_ENTER
     pushl %ebp
     pushl %ebx
     pushl %esi
     pushl %edi
     pushfl
-    movl 24(%esp), %eax
-    movl 28(%esp), %ecx
-    movl 32(%esp), %edx
     movl %esp, uc_saved_esp
     movl %esp, tss+4
     movl $1, uc_active
+.endm
+
+/* Clears the general registers but EAX and IRETs to the frame built on the stack. */
+.macro UC_IRET
+    xorl %ebx, %ebx
+    xorl %ecx, %ecx
+    xorl %edx, %edx
+    xorl %esi, %esi
+    xorl %edi, %edi
+    xorl %ebp, %ebp
+    iret
+.endm
+
+/* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): run fn at CPL 3 with EAX = arg on the current
+   page directory. It comes back through uc_return when fn does SYS_EXIT or faults. */
+    .globl user_call
+user_call:
+    UC_ENTER
+    movl 24(%esp), %eax
+    movl 28(%esp), %ecx
+    movl 32(%esp), %edx
     pushl $SEL_UDATA
     pushl %ecx
     pushl $0x202
@@ -154,13 +169,29 @@ user_call:
     movw %ax, %fs
     movw %ax, %gs
     movl %edx, %eax
-    xorl %ebx, %ebx
-    xorl %ecx, %ecx
-    xorl %edx, %edx
-    xorl %esi, %esi
-    xorl %edi, %edi
-    xorl %ebp, %ebp
-    iret
+    UC_IRET
+
+/* u32 v86_call(u32 seg, u32 ip, u32 sp, u32 eflags): an IRET with VM set enters virtual-8086 mode; the frame
+   holds GS, FS, DS, ES, SS, ESP, EFLAGS, CS, EIP (SDM Vol. 2A "IRET"). Back through uc_return, as user_call. */
+    .globl v86_call
+v86_call:
+    UC_ENTER
+    movl 24(%esp), %eax
+    movl 28(%esp), %ecx
+    movl 32(%esp), %edx
+    movl 36(%esp), %ebx
+    orl $EFLAGS_VM, %ebx
+    pushl $0            /* GS */
+    pushl $0            /* FS */
+    pushl %eax          /* DS */
+    pushl %eax          /* ES */
+    pushl %eax          /* SS */
+    pushl %edx          /* ESP */
+    pushl %ebx          /* EFLAGS */
+    pushl %eax          /* CS */
+    pushl %ecx          /* EIP */
+    xorl %eax, %eax
+    UC_IRET
 
 /* void uc_return(u32 value): abandon the trap frame and return value from user_call. */
     .globl uc_return

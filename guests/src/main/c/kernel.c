@@ -19,12 +19,12 @@ u32 uc_stack_top;
 u32 report_vals[4];
 
 volatile struct fault_rec frec;
-volatile u32 expect_armed, fixup_eip, test3_frame, test3_esp0, test3_words[6];
+volatile u32 expect_armed, fixup_eip, test3_frame, test3_esp0, test3_words[6], v86mon_frame, v86mon_words[9];
 volatile u32 bench_pf_active, bench_de_skip;
 u32 bench_pf_frame;
 extern u32 uc_active;
 extern const u32 isr_table[48];
-extern void isr128(void), isr129(void), isr255(void), trapret(void);
+extern void isr128(void), isr129(void), isr130(void), isr255(void), trapret(void);
 extern char __user_start[], __user_end[], __bss_end[];
 void swtch(u32 *save_esp, u32 new_esp);
 void uc_return(u32 value) __attribute__((noreturn));
@@ -109,12 +109,12 @@ u32 opt_u32(const char *key, u32 dflt) {
 
 /* ---- descriptor tables ---- */
 
-static u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags) {
+u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags) {
     return (limit & 0xFFFF) | ((u64)(base & 0xFFFFFF) << 16) | ((u64)access << 40)
          | ((u64)((limit >> 16) & 0xF) << 48) | ((u64)(flags & 0xF) << 52) | ((u64)(base >> 24) << 56);
 }
 
-static u64 gate_desc(u32 offset, u32 access) {
+u64 gate_desc(u32 offset, u32 access) {
     return (offset & 0xFFFF) | ((u64)SEL_KCODE << 16) | ((u64)access << 40) | ((u64)(offset >> 16) << 48);
 }
 
@@ -145,6 +145,7 @@ static void idt_init(void) {
     for (int v = 0; v < 48; v++) idt[v] = gate_desc(isr_table[v], 0x8E);   /* interrupt gates, DPL 0 */
     idt[VEC_SYSCALL] = gate_desc((u32)isr128, 0xEE);                     /* DPL 3 */
     idt[VEC_TEST3] = gate_desc((u32)isr129, 0xEE);
+    idt[VEC_V86MON] = gate_desc((u32)isr130, 0xEE);
     idt[VEC_APIC_SPURIOUS] = gate_desc((u32)isr255, 0x8E);
     struct { u16 limit; u32 base; } __attribute__((packed)) d = { sizeof idt - 1, (u32)idt };
     __asm__ volatile("lidt %0" : : "m"(d));
@@ -413,6 +414,15 @@ void trap(struct trapframe *tf) {
         test3_words[3] = tf->esp; test3_words[4] = tf->ss; test3_words[5] = tf->ebx;
         return;
     }
+    if (v == VEC_V86MON && (tf->eflags & EFLAGS_VM)) {   /* the monitor serves the V86 program: EAX + 1 */
+        const u32 *v86_segments = (const u32 *)(tf + 1);   /* ES, DS, FS, GS, above SS (SDM 6.12.1) */
+        v86mon_frame = (u32)&tf->eip;
+        v86mon_words[0] = tf->eip; v86mon_words[1] = tf->cs; v86mon_words[2] = tf->eflags;
+        v86mon_words[3] = tf->esp; v86mon_words[4] = tf->ss;
+        for (int i = 0; i < 4; i++) v86mon_words[5 + i] = v86_segments[i];
+        tf->eax++;
+        return;
+    }
     if (v == 14 && bench_pf_active) {
         u32 va = read_cr2();
         if ((va >> 22) == (TEST_BASE >> 22)) {
@@ -430,7 +440,7 @@ void trap(struct trapframe *tf) {
         frec.frame_addr = (u32)&tf->eip;
         frec.count++;
         expect_armed = 0;
-        if ((tf->cs & 3) == 3 && uc_active) uc_return(UC_FAULTED);
+        if (((tf->cs & 3) == 3 || (tf->eflags & EFLAGS_VM)) && uc_active) uc_return(UC_FAULTED);
         if (fixup_eip) { tf->eip = fixup_eip; fixup_eip = 0; }
         return;
     }

@@ -1,7 +1,8 @@
-/* hvlab lab kernel: shared declarations. Freestanding IA-32, no libc. */
+/* hvlab lab kernel: shared declarations. Freestanding IA-32, no libc. The constants also serve the .S files. */
 #ifndef LAB_H
 #define LAB_H
 
+#ifndef __ASSEMBLER__
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
@@ -12,6 +13,7 @@ typedef long long i64;
 typedef unsigned int size_t;
 
 #define NULL ((void *)0)
+#endif
 
 /* Exit values written to port 0xF4 (QEMU isa-debug-exit exits with (v << 1) | 1). */
 #define EXIT_SUCCESS_V 0x10
@@ -27,12 +29,18 @@ typedef unsigned int size_t;
 #define SEL_TEST_LIMIT 0x30   /* data, DPL 0, byte granular, limit 0x1234 */
 #define SEL_TEST_XONLY 0x38   /* execute-only code, DPL 0 */
 #define SEL_TEST_RONLY 0x40   /* read-only data, DPL 0 */
-#define GDT_ENTRIES 9
+#define SEL_CALLGATE   0x48   /* selftest: 32-bit call gate, DPL 3, one parameter, to a ring-0 routine */
+#define SEL_TASK       0x50   /* selftest: TSS of a test task */
+#define SEL_TASKGATE   0x58   /* selftest: task gate to SEL_TASK */
+#define SEL_DFTASK     0x60   /* selftest: TSS of the #DF handler task (IDT vector 8 is a task gate to it) */
+#define SEL_BADTSS     0x68   /* selftest: a TSS descriptor whose limit is below 67H */
+#define GDT_ENTRIES 14
 
 /* Interrupt vectors. */
 #define VEC_IRQ0    0x20
 #define VEC_SYSCALL 0x80
 #define VEC_TEST3   0x81      /* DPL 3 test gate: records the frame */
+#define VEC_V86MON  0x82      /* DPL 3 test gate: the selftest's virtual-8086 monitor */
 #define VEC_APIC_SPURIOUS 0xFF
 
 /* Syscall numbers (EAX), arguments in EBX, ECX, EDX, ESI; result in EAX. */
@@ -70,7 +78,14 @@ typedef unsigned int size_t;
 #define EFLAGS_IF 0x0200
 #define EFLAGS_DF 0x0400
 #define EFLAGS_OF 0x0800
+#define EFLAGS_IOPL3 0x3000
+#define EFLAGS_NT 0x4000
+#define EFLAGS_VM 0x20000
 #define EFLAGS_ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
+
+#define TSS_EIP 0x20          /* offset of the EIP field in a 32-bit TSS */
+
+#ifndef __ASSEMBLER__
 
 struct trapframe {
     u32 edi, esi, ebp, oesp, ebx, edx, ecx, eax;   /* pushal */
@@ -120,6 +135,8 @@ extern struct tss tss;
 extern u32 kernel_pd[1024];
 extern volatile u32 timer_ticks;
 extern u32 cpu_features;   /* CPUID.1:EDX */
+u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags);
+u64 gate_desc(u32 offset, u32 access);   /* to SEL_KCODE:offset */
 void kprintf(const char *f, ...);
 void kputs(const char *s);
 void lab_exit(u32 v) __attribute__((noreturn));
@@ -146,7 +163,12 @@ extern volatile u32 fixup_eip;      /* nonzero: resume there after an expected k
 extern volatile u32 test3_frame;    /* address of the EIP slot of the last int 0x81 frame */
 extern volatile u32 test3_esp0;
 extern volatile u32 test3_words[6]; /* eip, cs, eflags, esp, ss of that frame; ebx at the int */
+extern volatile u32 v86mon_frame;   /* address of the EIP slot of the last int VEC_V86MON frame */
+extern volatile u32 v86mon_words[9];/* eip, cs, eflags, esp, ss, es, ds, fs, gs of that frame */
 u32 user_call(void (*fn)(void), u32 user_esp, u32 arg);   /* entry.S: run fn at CPL 3 */
+/* entry.S: run 8086 code in virtual-8086 mode at CS:IP = seg:0 + ip with SS:SP = seg:sp, DS = ES = seg,
+   FS = GS = 0 and EFLAGS = VM | eflags; it comes back like user_call */
+u32 v86_call(u32 seg, u32 ip, u32 sp, u32 eflags);
 #define UC_FAULTED 0xFFFFFFFFu
 extern u32 uc_stack_top;
 
@@ -158,4 +180,5 @@ extern volatile u32 bench_de_skip;
 int selftest_main(void);
 int bench_main(const char *name);
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -1,16 +1,16 @@
 /* Ring-3 snippets for the selftest, run by user_call with EAX = argument. Each either faults at the label
    named *_insn (the kernel records the fault and user_call returns UC_FAULTED) or exits with a value in EBX. */
-#define SYS_EXIT 1
+#include "lab.h"
 
 .macro UEXIT
     movl %eax, %ebx
     movl $SYS_EXIT, %eax
-    int $0x80
+    int $VEC_SYSCALL
 .endm
 
     .section .user.text, "ax"
     .globl u_ret, u_cli, u_hlt, u_movcr3, u_lgdt, u_in, u_out, u_int20, u_int3, u_int81, u_int81_after
-    .globl u_read, u_read_insn, u_write, u_write_insn, u_jump, u_popf, u_lar, u_wbinvd
+    .globl u_read, u_read_insn, u_write, u_write_insn, u_jump, u_popf, u_lar, u_wbinvd, u_callgate, u_callgate_ret
 
 u_ret:          /* exit with the argument */
     UEXIT
@@ -48,6 +48,17 @@ u_int81_after:
     movl %cs, %eax
     andl $3, %eax
     UEXIT
+u_callgate:     /* far call through the DPL 3 call gate, one parameter; returns CPL | 0x10 if ESP is balanced */
+    movl %esp, %esi
+    pushl $0xABCD
+    lcall $SEL_CALLGATE, $0
+u_callgate_ret:
+    movl %cs, %eax
+    andl $3, %eax
+    cmpl %esp, %esi
+    jne 1f
+    orl $0x10, %eax
+1:  UEXIT
 u_read:
 u_read_insn:
     movl (%eax), %ecx

@@ -99,6 +99,7 @@ public final class Cpu {
     long runEnd;
     final Mmu mmu;
     final Interpreter interpreter;
+    final TaskSwitch tasks = new TaskSwitch(this);
 
     public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
         this.memory = memory;

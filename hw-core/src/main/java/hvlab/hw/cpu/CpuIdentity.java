@@ -16,7 +16,7 @@ final class CpuIdentity {
             FEATURE_APIC = 1 << 9, FEATURE_SEP = 1 << 11, FEATURE_PGE = 1 << 13, FEATURE_CMOV = 1 << 15,
             FEATURE_VME = 1 << 1, FEATURE_DE = 1 << 2;
 
-    static final int FEATURES_EDX = FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_APIC
+    static final int FEATURES_EDX = FEATURE_VME | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_APIC
             | FEATURE_SEP | FEATURE_PGE | FEATURE_CMOV;
 
     private CpuIdentity() {

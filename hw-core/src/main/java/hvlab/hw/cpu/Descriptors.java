@@ -7,6 +7,8 @@ final class Descriptors {
     static final int PRESENT = 1 << 15;
     static final int DB = 1 << 22;
     static final int G = 1 << 23;
+    /** The busy bit of a TSS descriptor (type 3 or 11 rather than 1 or 9). */
+    static final int TSS_BUSY = 1 << 9;
 
     // System descriptor types (SDM Vol. 3A, Table 3-2).
     static final int TSS16_AVAILABLE = 1, LDT = 2, TSS16_BUSY = 3, CALL_GATE16 = 4, TASK_GATE = 5,
@@ -53,6 +55,15 @@ final class Descriptors {
 
     static boolean isWritableData(int hi) {
         return isSegment(hi) && (hi & 0x800) == 0 && (hi & 0x200) != 0;
+    }
+
+    /** A TSS descriptor, 16- or 32-bit, available or busy (types 1, 3, 9, 11). */
+    static boolean isTss(int hi) {
+        return !isSegment(hi) && (type(hi) & 5) == 1;
+    }
+
+    static boolean isBusyTss(int hi) {
+        return isTss(hi) && (hi & TSS_BUSY) != 0;
     }
 
     static int gateSelector(int lo) {

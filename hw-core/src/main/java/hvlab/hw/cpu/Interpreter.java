@@ -699,11 +699,12 @@ final class Interpreter {
     }
 
     private void softwareInterrupt(int vector, Cpu.InterruptKind kind) {
-        if (c.v86Mode() && kind == Cpu.InterruptKind.SOFTWARE && c.iopl() < 3) {
-            throw c.gp(0); // SDM 20.3.3: INT n in V86 mode with IOPL < 3 (no VME redirection)
-        }
+        boolean redirected = c.v86Mode() && kind == Cpu.InterruptKind.SOFTWARE
+                && SystemOps.redirectV86Interrupt(c, vector);
         c.counters.softwareInterrupt(vector);
-        c.interrupt(vector, Exceptions.NO_ERROR_CODE, kind);
+        if (!redirected) {
+            c.interrupt(vector, Exceptions.NO_ERROR_CODE, kind);
+        }
     }
 
     /**

@@ -33,10 +33,8 @@ final class SystemOps {
         int type = (hi >>> 8) & 0x1F; // includes S, which must be 0
         boolean gate32 = type == Descriptors.INTERRUPT_GATE32 || type == Descriptors.TRAP_GATE32;
         boolean gate16 = type == Descriptors.INTERRUPT_GATE16 || type == Descriptors.TRAP_GATE16;
-        if (!gate32 && !gate16) {
-            if (type == Descriptors.TASK_GATE) {
-                throw c.gp(idtError); // hardware task switching: not modelled yet
-            }
+        boolean taskGate = type == Descriptors.TASK_GATE;
+        if (!gate32 && !gate16 && !taskGate) {
             throw c.gp(idtError);
         }
         if (software && Descriptors.dpl(hi) < c.cpl) {
@@ -44,6 +42,10 @@ final class SystemOps {
         }
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, idtError);
+        }
+        if (taskGate) {
+            c.tasks.interruptThroughTaskGate(Descriptors.gateSelector(lo), errorCode, ext);
+            return;
         }
         boolean trapGate = (type & 1) != 0;
         int selector = Descriptors.gateSelector(lo);
@@ -218,18 +220,23 @@ final class SystemOps {
             return;
         }
         if (c.v86Mode()) {
-            if (c.iopl() < 3) {
+            boolean virtualFlags = c.iopl() < 3;
+            if (virtualFlags && (!vme(c) || c.opSize32)) {
                 throw c.gp(0); // SDM 20.2.7
             }
             int ip = c.pop(), cs = c.pop(), fl = c.pop();
+            if (virtualFlags) {
+                popVirtualFlags(c, fl);
+            } else {
+                c.setEflags(fl, (c.opSize32 ? 0x3F7FD5 : 0x7FD5) & ~(Cpu.IOPL | Cpu.VM | Cpu.VIP | Cpu.VIF));
+            }
             c.loadV86Segment(CS, cs);
             c.eip = c.opSize32 ? ip : ip & 0xFFFF;
-            int mask = (c.opSize32 ? 0x3F7FD5 : 0x7FD5) & ~(Cpu.IOPL | Cpu.VM | Cpu.VIP | Cpu.VIF);
-            c.setEflags(fl, mask);
             return;
         }
         if ((c.flags & Cpu.NT) != 0) {
-            throw c.gp(0); // return from a nested task: hardware task switching is not modelled yet
+            c.tasks.returnToLinkedTask();
+            return;
         }
         int sp = c.sp();
         int newEip = readStack(c, sp, width);
@@ -380,6 +387,9 @@ final class SystemOps {
             return;
         }
         DescriptorPair target = resolveFarTarget(c, selector, false);
+        if (target == TASK_SWITCHED) {
+            return;
+        }
         if (target.gate) {
             offset = target.offset;
         }
@@ -403,6 +413,9 @@ final class SystemOps {
             return;
         }
         DescriptorPair target = resolveFarTarget(c, selector, true);
+        if (target == TASK_SWITCHED) {
+            return;
+        }
         if (!target.gate) {
             checkTargetLimit(c, offset, target.hi, target.lo);
             int sp = c.stackAdd(c.sp(), -2 * width);
@@ -451,6 +464,9 @@ final class SystemOps {
     /** A resolved far target: a code segment descriptor, reached directly or through a call gate. */
     record DescriptorPair(int selector, int hi, int lo, boolean gate, boolean gate32, int offset, int paramCount) { }
 
+    /** What {@link #resolveFarTarget} answers when the target was a TSS or task gate and the task switch is done. */
+    private static final DescriptorPair TASK_SWITCHED = new DescriptorPair(0, 0, 0, false, false, 0, 0);
+
     private static DescriptorPair resolveFarTarget(Cpu c, int selector, boolean call) {
         selector &= 0xFFFF;
         if ((selector & 0xFFFC) == 0) {
@@ -469,14 +485,21 @@ final class SystemOps {
             return new DescriptorPair(selector, hi, lo, false, false, 0, 0);
         }
         int type = Descriptors.type(hi);
-        if (Descriptors.isSegment(hi) || type != Descriptors.CALL_GATE32 && type != Descriptors.CALL_GATE16) {
-            throw c.gp(selector & 0xFFFC); // task gates and TSS targets: hardware task switching not modelled yet
+        boolean callGate = !Descriptors.isSegment(hi)
+                && (type == Descriptors.CALL_GATE32 || type == Descriptors.CALL_GATE16);
+        boolean taskTarget = TaskSwitch.isTaskTarget(hi);
+        if (!callGate && !taskTarget) {
+            throw c.gp(selector & 0xFFFC);
         }
         if (dpl < c.cpl || dpl < rpl) {
             throw c.gp(selector & 0xFFFC);
         }
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, selector & 0xFFFC);
+        }
+        if (taskTarget) {
+            c.tasks.jumpOrCall(selector, hi, lo, call);
+            return TASK_SWITCHED;
         }
         boolean gate32 = type == Descriptors.CALL_GATE32;
         int codeSelector = Descriptors.gateSelector(lo);
@@ -553,17 +576,26 @@ final class SystemOps {
 
     static void pushFlags(Interpreter in) {
         Cpu c = in.c;
-        if (c.v86Mode() && c.iopl() < 3) {
-            throw c.gp(0);
-        }
         int value = c.eflags() & ~(Cpu.VM | Cpu.RF);
+        if (c.v86Mode() && c.iopl() < 3) {
+            if (!vme(c) || c.opSize32) {
+                throw c.gp(0);
+            }
+            // SDM "PUSHF" with CR4.VME: the image shows VIF as IF, and IOPL as 3
+            c.push16(value & ~Cpu.IF | Cpu.IOPL | ((value & Cpu.VIF) != 0 ? Cpu.IF : 0));
+            return;
+        }
         c.push(c.opSize32 ? value : value & 0xFFFF);
     }
 
     static void popFlags(Interpreter in) {
         Cpu c = in.c;
         if (c.v86Mode() && c.iopl() < 3) {
-            throw c.gp(0);
+            if (!vme(c) || c.opSize32) {
+                throw c.gp(0);
+            }
+            popVirtualFlags(c, c.pop16());
+            return;
         }
         int value = c.pop();
         int mask = Cpu.CF | Cpu.PF | Cpu.AF | Cpu.ZF | Cpu.SF | Cpu.TF | Cpu.DF | Cpu.OF | Cpu.NT;
@@ -583,7 +615,11 @@ final class SystemOps {
     static void cli(Interpreter in) {
         Cpu c = in.c;
         if (c.protectedMode() && c.cpl > c.iopl()) {
-            throw c.gp(0);
+            if (!virtualInterrupts(c)) {
+                throw c.gp(0);
+            }
+            c.flags &= ~Cpu.VIF;
+            return;
         }
         c.flags &= ~Cpu.IF;
     }
@@ -591,13 +627,86 @@ final class SystemOps {
     static void sti(Interpreter in) {
         Cpu c = in.c;
         if (c.protectedMode() && c.cpl > c.iopl()) {
-            throw c.gp(0);
+            if (!virtualInterrupts(c) || (c.flags & Cpu.VIP) != 0) {
+                throw c.gp(0); // with VIP set the monitor is to deliver the pending interrupt (SDM 20.3.2)
+            }
+            c.flags |= Cpu.VIF;
+            return;
         }
         if ((c.flags & Cpu.IF) == 0) {
             c.flags |= Cpu.IF;
             c.interruptShadowAt = c.retired + 1; // SDM "STI": interrupts wait until after the next instruction
             c.eventPending = true;
         }
+    }
+
+    // =====================================================================================================
+    // Virtual-8086 mode extensions and protected-mode virtual interrupts (SDM Vol. 3A, 20.3 and 20.4)
+    // =====================================================================================================
+
+    static boolean vme(Cpu c) {
+        return (c.cr4 & Cpu.CR4_VME) != 0;
+    }
+
+    /** CLI and STI act on VIF instead of raising #GP: V86 with CR4.VME (SDM 20.3.2), CPL 3 with CR4.PVI (20.4). */
+    private static boolean virtualInterrupts(Cpu c) {
+        return (c.cr4 & (c.v86Mode() ? Cpu.CR4_VME : c.cpl == 3 ? Cpu.CR4_PVI : 0)) != 0;
+    }
+
+    /**
+     * 16-bit POPF and IRET in V86 with VME and IOPL < 3 (SDM "POPF", "IRET"): the popped IF goes to VIF, IF and IOPL
+     * stay; #GP(0) if that would set VIF with an interrupt pending, or set TF.
+     */
+    private static void popVirtualFlags(Cpu c, int value) {
+        if ((value & Cpu.IF) != 0 && (c.flags & Cpu.VIP) != 0 || (value & Cpu.TF) != 0) {
+            throw c.gp(0);
+        }
+        int mask = Cpu.CF | Cpu.PF | Cpu.AF | Cpu.ZF | Cpu.SF | Cpu.DF | Cpu.OF | Cpu.NT | Cpu.VIF;
+        c.setEflags((value & 0xFFFF) | ((value & Cpu.IF) != 0 ? Cpu.VIF : 0), mask);
+    }
+
+    /**
+     * INT n in V86 (SDM 20.3.3, Table 20-2). With CR4.VME and the vector's bit clear in the TSS's interrupt
+     * redirection bit map, the 8086 program's own handler runs (methods 5 and 6) and this returns true; otherwise
+     * IOPL 3 sends the interrupt through the IDT (methods 1 and 4, false) and a lower IOPL raises #GP(0) (2 and 3).
+     */
+    static boolean redirectV86Interrupt(Cpu c, int vector) {
+        if (vme(c) && !redirectionBitSet(c, vector)) {
+            interruptV86Program(c, vector);
+            return true;
+        }
+        if (c.iopl() < 3) {
+            throw c.gp(0);
+        }
+        return false;
+    }
+
+    /** The interrupt redirection bit map: the 32 bytes below the I/O map base (SDM 20.3.3, Figure 20-5). */
+    private static boolean redirectionBitSet(Cpu c, int vector) {
+        int offset = ioMapBase(c) - 32 + (vector >>> 3);
+        if (Integer.compareUnsigned(offset, c.trLimit) > 0) {
+            throw c.gp(0);
+        }
+        return (c.mmu.readSystem8(c.trBase + offset) >>> (vector & 7) & 1) != 0;
+    }
+
+    /**
+     * Methods 5 and 6 (SDM 20.3.3.4, 20.3.3.5): a real-mode style call through the interrupt vector table at linear
+     * address 0 of the V86 task (read with its CPL 3). With IOPL < 3 the pushed FLAGS show VIF as IF and IOPL as 3,
+     * and VIF rather than IF is cleared.
+     */
+    private static void interruptV86Program(Cpu c, int vector) {
+        int ip = c.mmu.read16(vector * 4);
+        int cs = c.mmu.read16(vector * 4 + 2);
+        int flags = c.eflags();
+        boolean virtualFlags = c.iopl() < 3;
+        int image = virtualFlags ? flags & ~Cpu.IF | Cpu.IOPL | ((flags & Cpu.VIF) != 0 ? Cpu.IF : 0) : flags;
+        c.push16(image);
+        c.push16(c.segSel[CS]);
+        c.push16(c.eip);
+        c.flags = flags & ~(Cpu.TF | Cpu.RF | (virtualFlags ? Cpu.VIF : Cpu.IF));
+        c.loadV86Segment(CS, cs);
+        c.eip = ip;
     }
 
     // =====================================================================================================
@@ -633,12 +742,7 @@ final class SystemOps {
         if (!c.protectedMode() || c.cpl <= c.iopl() && !c.v86Mode()) {
             return;
         }
-        boolean tss32 = (c.trAttr & 0xD) == 9;
-        if (!tss32 || c.trLimit < 0x67) {
-            throw c.gp(0);
-        }
-        int bitmapBase = c.mmu.readSystem16(c.trBase + 0x66);
-        int byteOffset = bitmapBase + (port >>> 3);
+        int byteOffset = ioMapBase(c) + (port >>> 3);
         if (byteOffset + 1 > c.trLimit) {
             throw c.gp(0);
         }
@@ -647,6 +751,15 @@ final class SystemOps {
         if ((bits & mask) != 0) {
             throw c.gp(0);
         }
+    }
+
+    /** The I/O map base of the current TSS; #GP(0) unless it is a 32-bit TSS that holds the field (SDM 18.5.2). */
+    private static int ioMapBase(Cpu c) {
+        boolean tss32 = (c.trAttr & 0xD) == 9;
+        if (!tss32 || c.trLimit < TaskSwitch.MIN_LIMIT32) {
+            throw c.gp(0);
+        }
+        return c.mmu.readSystem16(c.trBase + 0x66);
     }
 
     // =====================================================================================================
@@ -735,7 +848,7 @@ final class SystemOps {
         if (!Descriptors.present(hi)) {
             throw c.fault(Exceptions.NP, selector & 0xFFFC);
         }
-        hi |= 0x200; // busy
+        hi |= Descriptors.TSS_BUSY;
         c.mmu.writeSystem32(c.gdtBase + (selector & 0xFFF8) + 4, hi);
         c.trSel = selector;
         c.trBase = Descriptors.base(hi, lo);

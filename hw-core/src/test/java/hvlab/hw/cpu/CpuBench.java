@@ -15,6 +15,10 @@ final class CpuBench {
     static final int GDT = 0x1000, IDT = 0x2000, STUBS = 0x3000, TSS = 0x4000, CODE = 0x10000, STACK_TOP = 0x80000,
             RING0_STACK_TOP = 0x90000;
     static final int CODE0 = 0x08, DATA0 = 0x10, CODE3 = 0x1B, DATA3 = 0x23, TSS_SEL = 0x28;
+    static final int RING3_CODE = 0x10100, RING3_STACK = 0x70000;
+    /** push 0x23; push 0x70000; push 0x2; push 0x1b; push 0x10100; iret: enter ring 3 at RING3_CODE. */
+    static final String ENTER_RING3 = "68 23 00 00 00  68 00 00 07 00  68 02 00 00 00  68 1b 00 00 00"
+            + "  68 00 01 01 00  cf";
 
     final PhysicalMemory memory = new PhysicalMemory(4 << 20, new MmioBus());
     final PortBus ports = new PortBus();
@@ -54,6 +58,35 @@ final class CpuBench {
     void descriptor(int address, int hi, int lo) {
         memory.writeU32(address, lo);
         memory.writeU32(address + 4, hi);
+    }
+
+    /**
+     * A second task: a 32-bit TSS at {@code address} for flat ring-0 code at {@code eip} with stack {@code esp}, its
+     * descriptor (available, DPL 0) at GDT offset {@code selector}, which the GDT limit grows to cover.
+     */
+    void task(int selector, int address, int eip, int esp) {
+        descriptor(GDT + selector, 0x00008900 | (address >>> 16 & 0xFF) | (address & 0xFF000000),
+                (address & 0xFFFF) << 16 | TaskSwitch.MIN_LIMIT32);
+        cpu.gdtLimit = Math.max(cpu.gdtLimit, selector + 7);
+        memory.writeU32(address + 4, RING0_STACK_TOP);
+        memory.writeU32(address + 8, DATA0);
+        memory.writeU32(address + TaskSwitch.EIP32, eip);
+        memory.writeU32(address + TaskSwitch.EFLAGS32, 2);
+        memory.writeU32(address + TaskSwitch.REGS32 + Cpu.ESP * 4, esp);
+        for (int s = 0; s < 6; s++) {
+            memory.writeU32(address + TaskSwitch.SELECTORS32 + s * 4, s == Cpu.CS ? CODE0 : DATA0);
+        }
+        memory.writeU16(address + 0x66, 0x68);
+    }
+
+    /** A task gate (type 5) for a TSS selector: in the GDT or LDT at {@code address}, or in the IDT. */
+    void taskGate(int address, int tssSelector, int dpl) {
+        descriptor(address, 0x8500 | dpl << 13, tssSelector << 16);
+    }
+
+    /** The type field (SDM Table 3-2) of the GDT descriptor a selector names, as it is in memory. */
+    int descriptorType(int selector) {
+        return memory.readU32(GDT + (selector & 0xFFF8) + 4) >>> 8 & 0xF;
     }
 
     /** A 32-bit interrupt gate (type 14) to CODE0:handler with the given DPL. */

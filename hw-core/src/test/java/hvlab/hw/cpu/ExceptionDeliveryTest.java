@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Exception delivery through the IDT: SDM Vol. 3A 6.12 (frames), 6.13 (error codes), 6.15 (each vector). */
 class ExceptionDeliveryTest {
-    private static final int RING3_CODE = 0x10100, RING3_STACK = 0x70000;
-    /** push 0x23; push 0x70000; push 0x2; push 0x1b; push 0x10100; iret: enter ring 3 at RING3_CODE. */
-    private static final String ENTER_RING3 = "68 23 00 00 00  68 00 00 07 00  68 02 00 00 00  68 1b 00 00 00"
-            + "  68 00 01 01 00  cf";
+    private static final int RING3_CODE = CpuBench.RING3_CODE, RING3_STACK = CpuBench.RING3_STACK;
+    private static final String ENTER_RING3 = CpuBench.ENTER_RING3;
 
     @Test
     void divideByZeroIsAFaultAtTheDivInstruction_sdm6_15_vector0() {
