@@ -2,4 +2,5 @@
 module hvlab.it {
     requires hvlab.hw;
     requires hvlab.guests;
+    requires jdk.jfr;
 }

@@ -93,6 +93,7 @@ public final class Cpu {
     private int deliveringVector = -1;
 
     final CpuCounters counters = new CpuCounters();
+    final SystemOps.InnerStack innerStack = new SystemOps.InnerStack(this);
     /** Compiled blocks, or null when the interpreter runs alone ({@code -Dhvlab.jit=false}). */
     final BlockCache blocks;
     /** The retired count at which the current run slice ends; compiled loops stop there. */

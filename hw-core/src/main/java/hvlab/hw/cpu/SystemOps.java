@@ -74,9 +74,8 @@ final class SystemOps {
             if (fromV86 && dpl != 0) {
                 throw c.gp((selector & 0xFFFC) | ext);
             }
-            InnerStack stack = innerStack(c, dpl, ext);
             int frameWords = 5 + (hasError ? 1 : 0) + (fromV86 ? 4 : 0);
-            StackWriter w = new StackWriter(c, stack, frameWords * width, ext);
+            InnerStack w = c.innerStack.load(dpl, ext, frameWords * width);
             if (fromV86) {
                 w.push(c.segSel[GS], width);
                 w.push(c.segSel[FS], width);
@@ -99,8 +98,7 @@ final class SystemOps {
                     c.loadNullSegment(s, 0);
                 }
             }
-            c.loadSegmentCache(SS, stack.selector, stack.hi, stack.lo);
-            c.reg[ESP] = c.stack32 ? w.sp : (c.reg[ESP] & 0xFFFF0000) | (w.sp & 0xFFFF);
+            w.activate();
             c.setCpl(dpl);
             loadCodeSegment(c, (selector & 0xFFFC) | dpl, codeHi, codeLo, offset);
             return;
@@ -141,58 +139,63 @@ final class SystemOps {
         c.eip = offset;
     }
 
-    /** An inner-level stack from the TSS (SDM 6.12.1 and 7.2.1), validated as SDM 6.12.1.1 says (#TS, #SS). */
-    record InnerStack(int selector, int pointer, int hi, int lo) { }
-
-    static InnerStack innerStack(Cpu c, int dpl, int ext) {
-        boolean tss32 = (c.trAttr & 8) != 0;
-        int spOffset = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
-        int width = tss32 ? 4 : 2;
-        if (spOffset + 2 * width - 1 > c.trLimit) {
-            throw c.fault(Exceptions.TS, (c.trSel & 0xFFFC) | ext);
-        }
-        int pointer = tss32 ? c.mmu.readSystem32(c.trBase + spOffset) : c.mmu.readSystem16(c.trBase + spOffset);
-        int selector = c.mmu.readSystem16(c.trBase + spOffset + width);
-        if ((selector & 0xFFFC) == 0) {
-            throw c.fault(Exceptions.TS, ext);
-        }
-        if ((selector & 3) != dpl) {
-            throw c.fault(Exceptions.TS, (selector & 0xFFFC) | ext);
-        }
-        long desc = c.readDescriptor(selector, Exceptions.TS, ext);
-        int hi = (int) (desc >>> 32), lo = (int) desc;
-        if (Descriptors.dpl(hi) != dpl || !Descriptors.isWritableData(hi)) {
-            throw c.fault(Exceptions.TS, (selector & 0xFFFC) | ext);
-        }
-        if (!Descriptors.present(hi)) {
-            throw c.fault(Exceptions.SS, (selector & 0xFFFC) | ext);
-        }
-        hi = c.markAccessed(selector, hi);
-        return new InnerStack(selector, pointer, hi, lo);
-    }
-
-    /** Writes a frame to a stack that is not loaded yet, checking its limit first (supervisor accesses). */
-    static final class StackWriter {
+    /**
+     * The inner-level stack of a transfer to a more privileged level: taken from the TSS (SDM 6.12.1, 7.2.1), checked
+     * as SDM 6.12.1.1 says (#TS, #SS), then written before it is loaded. One per CPU, reused: interrupts from ring 3
+     * are frequent (every system call), and the hot path allocates nothing.
+     */
+    static final class InnerStack {
         private final Cpu c;
-        private final int base;
-        private final boolean big;
-        int sp;
+        int selector, hi, lo, sp;
+        private int base;
+        private boolean big;
 
-        StackWriter(Cpu c, InnerStack stack, int frameBytes, int ext) {
+        InnerStack(Cpu c) {
             this.c = c;
-            this.base = Descriptors.base(stack.hi, stack.lo);
-            this.big = (stack.hi & Descriptors.DB) != 0;
-            this.sp = big ? stack.pointer : stack.pointer & 0xFFFF;
-            int limit = Descriptors.limit(stack.hi, stack.lo);
-            boolean expandDown = (Descriptors.type(stack.hi) & 4) != 0;
+        }
+
+        /** Loads the stack for privilege level {@code dpl} and makes room for {@code frameBytes} below its top. */
+        InnerStack load(int dpl, int ext, int frameBytes) {
+            boolean tss32 = (c.trAttr & 8) != 0;
+            int spOffset = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+            int width = tss32 ? 4 : 2;
+            if (spOffset + 2 * width - 1 > c.trLimit) {
+                throw c.fault(Exceptions.TS, (c.trSel & 0xFFFC) | ext);
+            }
+            int pointer = tss32 ? c.mmu.readSystem32(c.trBase + spOffset) : c.mmu.readSystem16(c.trBase + spOffset);
+            int ss = c.mmu.readSystem16(c.trBase + spOffset + width);
+            if ((ss & 0xFFFC) == 0) {
+                throw c.fault(Exceptions.TS, ext);
+            }
+            if ((ss & 3) != dpl) {
+                throw c.fault(Exceptions.TS, (ss & 0xFFFC) | ext);
+            }
+            long desc = c.readDescriptor(ss, Exceptions.TS, ext);
+            int dhi = (int) (desc >>> 32), dlo = (int) desc;
+            if (Descriptors.dpl(dhi) != dpl || !Descriptors.isWritableData(dhi)) {
+                throw c.fault(Exceptions.TS, (ss & 0xFFFC) | ext);
+            }
+            if (!Descriptors.present(dhi)) {
+                throw c.fault(Exceptions.SS, (ss & 0xFFFC) | ext);
+            }
+            dhi = c.markAccessed(ss, dhi);
+            selector = ss;
+            hi = dhi;
+            lo = dlo;
+            base = Descriptors.base(dhi, dlo);
+            big = (dhi & Descriptors.DB) != 0;
+            sp = big ? pointer : pointer & 0xFFFF;
+            int limit = Descriptors.limit(dhi, dlo);
+            boolean expandDown = (Descriptors.type(dhi) & 4) != 0;
             long low = (big ? sp - frameBytes : (sp - frameBytes) & 0xFFFF) & 0xFFFFFFFFL;
             long high = low + frameBytes - 1;
-            boolean ok = expandDown
+            boolean fits = expandDown
                     ? low > (limit & 0xFFFFFFFFL) && high <= (big ? 0xFFFFFFFFL : 0xFFFFL)
                     : high <= (limit & 0xFFFFFFFFL);
-            if (!ok) {
-                throw c.fault(Exceptions.SS, (stack.selector & 0xFFFC) | ext);
+            if (!fits) {
+                throw c.fault(Exceptions.SS, (ss & 0xFFFC) | ext);
             }
+            return this;
         }
 
         void push(int value, int width) {
@@ -202,6 +205,12 @@ final class SystemOps {
             } else {
                 c.mmu.writeSystem16(base + sp, value);
             }
+        }
+
+        /** Makes this the current stack: SS and ESP (only SP for a 16-bit stack). */
+        void activate() {
+            c.loadSegmentCache(SS, selector, hi, lo);
+            c.reg[ESP] = c.stack32 ? sp : (c.reg[ESP] & 0xFFFF0000) | (sp & 0xFFFF);
         }
     }
 
@@ -436,9 +445,8 @@ final class SystemOps {
         int offset = target.offset;
         checkTargetLimit(c, offset, target.hi, target.lo);
         if (!Descriptors.isConformingCode(target.hi) && dpl < c.cpl) {
-            InnerStack stack = innerStack(c, dpl, 0);
             int params = target.paramCount;
-            StackWriter w = new StackWriter(c, stack, (4 + params) * width, 0);
+            InnerStack w = c.innerStack.load(dpl, 0, (4 + params) * width);
             int oldSs = c.segSel[SS], oldEsp = c.reg[ESP], oldSp = c.sp();
             w.push(oldSs, width);
             w.push(oldEsp, width);
@@ -447,8 +455,7 @@ final class SystemOps {
             }
             w.push(c.segSel[CS], width);
             w.push(c.eip, width);
-            c.loadSegmentCache(SS, stack.selector, stack.hi, stack.lo);
-            c.reg[ESP] = c.stack32 ? w.sp : (c.reg[ESP] & 0xFFFF0000) | (w.sp & 0xFFFF);
+            w.activate();
             c.setCpl(dpl);
             loadCodeSegment(c, (target.selector & 0xFFFC) | dpl, target.hi, target.lo, offset);
             return;
