@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code hvlab}: a virtualization lab on one exact model of an IA-32 PC. */
 @Command(name = "hvlab", mixinStandardHelpOptions = true, version = "hvlab 0.1.0",
         description = "A virtualization lab: boots guests on an exact IA-32 PC model.",
-        subcommands = {RunCommand.class, ListCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ListCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class HvlabCommand implements Runnable {
     /** Exit status for bad input (a usage error, an unreadable or malformed image). */
     static final int EXIT_BAD_INPUT = 2;
@@ -16,7 +16,7 @@ public final class HvlabCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run or list");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, list or bench");
     }
 
     public static void main(String[] args) {
@@ -29,7 +29,12 @@ public final class HvlabCommand implements Runnable {
     }
 
     static int execute(java.io.PrintWriter err, String... args) {
+        return execute(new java.io.PrintWriter(System.out, true), err, args);
+    }
+
+    static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine commandLine = new CommandLine(new HvlabCommand());
+        commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             if (exception instanceof UserInputException bad) {

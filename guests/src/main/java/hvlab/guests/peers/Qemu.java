@@ -1,6 +1,7 @@
 package hvlab.guests.peers;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,20 +34,27 @@ public final class Qemu {
 
     /** Boots a Multiboot kernel; QEMU gives the kernel "PATH APPEND" as its command line. */
     public static Run kernel(Path elf, String append) throws IOException, InterruptedException {
-        return run(List.of("-kernel", elf.toAbsolutePath().toString(), "-append", append));
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-kernel", elf.toAbsolutePath().toString(), "-append", append), folder));
     }
 
     /** Boots a firmware ROM at the reset vector. */
     public static Run bios(Path rom) throws IOException, InterruptedException {
-        return run(List.of("-bios", rom.toAbsolutePath().toString()));
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-bios", rom.toAbsolutePath().toString()), folder));
     }
 
-    private static Run run(List<String> boot) throws IOException, InterruptedException {
+    /** Boots a firmware ROM image at the reset vector. */
+    public static Run bios(byte[] rom) throws IOException, InterruptedException {
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-bios", Files.write(folder.resolve("rom.bin"), rom).toString()), folder));
+    }
+
+    private static Run run(List<String> boot, Path folder) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(EXECUTABLE, "-nodefaults", "-display", "none", "-m", "128",
                 "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"));
         command.addAll(boot);
-        PeerProcess.Result result = PeerProcess.inScratchFolder("hvlab-qemu",
-                folder -> PeerProcess.run(command, folder, TIMEOUT));
+        PeerProcess.Result result = PeerProcess.run(command, folder, TIMEOUT);
         return new Run(result.stdout(), result.exitCode(), result.wallTime());
     }
 }

@@ -63,6 +63,7 @@ class BochsTest {
                 "display_library: rfb, options=\"timeout=0\"",
                 "port_e9_hack: enabled=1",
                 "com1: enabled=1, mode=file, dev=com1.txt",
+                "cpu: count=1, ips=1000000, reset_on_triple_fault=0",
                 "log: bochs.log",
                 "speaker: enabled=0");
         assertThat(rc).contains("clock: sync=none").doesNotContain("address=");

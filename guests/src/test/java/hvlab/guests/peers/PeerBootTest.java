@@ -24,8 +24,8 @@ class PeerBootTest {
 
         assertThat(run.reachedShutdown()).as(run.exitMessage()).isTrue();
         assertThat(run.console()).contains("hello from ring 3", "lab: done status=pass");
-        // more than the kernel's own 0.24 M: Bochs sends at 115200 baud, and the guest polls LSR meanwhile
-        assertThat(run.instructions().getAsLong()).isGreaterThan(240_000);
+        // the kernel's own 0.26 M, plus LSR polling while Bochs sends at 115200 baud and a few timer interrupts
+        assertThat(run.instructions().getAsLong()).isBetween(250_000L, 300_000L);
     }
 
     @Test
