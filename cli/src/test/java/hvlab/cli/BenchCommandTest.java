@@ -35,8 +35,14 @@ class BenchCommandTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no " + engine + " row in\n" + table));
     }
 
+    /** The best-MIPS cell as a number; "n/a" (no time left after start-up) is 0. */
     private static double bestMips(List<String> row) {
-        return Double.parseDouble(row.get(6).replace("~", ""));
+        String cell = row.get(6).replace("~", "");
+        return cell.equals("n/a") ? 0 : Double.parseDouble(cell);
+    }
+
+    private static double mipsOf(Result result, String engine) {
+        return bestMips(row(result.out(), "callret", engine));
     }
 
     @Test
@@ -44,10 +50,14 @@ class BenchCommandTest {
         assumeTrue(Qemu.installed(), Qemu.INSTALL_HINT);
         Path json = dir.resolve("bench.json");
 
-        Result result = run("bench", "--workloads", "callret", "--runs", "1", "--peers", "qemu",
-                "--json", json.toString());
+        // callret keeps QEMU busy ~10 ms past its start-up, which a loaded host can hide in one run: try thrice
+        Result result = null;
+        for (int attempt = 0; attempt < 3 && (result == null || mipsOf(result, "QEMU") <= 0); attempt++) {
+            result = run("bench", "--workloads", "callret", "--runs", "1", "--peers", "qemu",
+                    "--json", json.toString());
+            assertThat(result.status()).as(result.out() + result.err()).isZero();
+        }
 
-        assertThat(result.status()).as(result.out() + result.err()).isZero();
         List<String> hvlab = row(result.out(), "callret", "hvlab");
         List<String> qemu = row(result.out(), "callret", "QEMU");
         assertThat(bestMips(hvlab)).isPositive();

@@ -81,7 +81,7 @@ public final class Bench {
 
     private BenchResult measure(Engine engine, LabGuest workload, byte[] rom, Duration peerStartup,
                                 OptionalLong hvlabCount) throws InterruptedException {
-        progress.printf("bench: %s on %s (%d runs)%n", workload.name(), engine.name(), runs);
+        progress.printf("bench: %s on %s (%d run%s)%n", workload.name(), engine.name(), runs, runs == 1 ? "" : "s");
         List<Duration> walls = new ArrayList<>();
         List<Duration> startups = new ArrayList<>();
         OptionalLong counted = OptionalLong.empty();
