@@ -28,14 +28,14 @@ import java.util.concurrent.Callable;
  * {@code hvlab bench}: boots the lab ROMs on hvlab and on the peer emulators and prints wall time, start-up time,
  * guest instructions and MIPS per workload and engine, with hvlab's MIPS ratio to each peer.
  */
-@Command(name = "bench", description = "Measures guest MIPS of the lab ROMs on hvlab, QEMU TCG and Bochs.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measures guest MIPS of the lab ROMs on hvlab, QEMU TCG and Bochs.",
         footer = {"", "A peer that is not installed is skipped with a note. Progress goes to stderr, the table to"
                 + " stdout.", "Exit status: 0, or 1 if a workload failed on an engine (its row says why)."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--workloads", split = ",", paramLabel = "NAME[,NAME...]",
+    @Option(names = "--workloads", split = ",", paramLabel = "NAME",
             defaultValue = "compute,syscall,in,cr8wr,callret,pgfault,divzero,ptemod",
             description = "Lab workloads to boot from their ROMs (default ${DEFAULT-VALUE}).")
     List<String> workloads;
@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Runs per workload and engine; the first hvlab runs warm the JIT (default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--peers", split = ",", paramLabel = "PEER[,PEER...]", defaultValue = "qemu,bochs",
+    @Option(names = "--peers", split = ",", paramLabel = "PEER", defaultValue = "qemu,bochs",
             description = "Peers to compare with: qemu, bochs, or none (default ${DEFAULT-VALUE}).")
     List<String> peers;
 
