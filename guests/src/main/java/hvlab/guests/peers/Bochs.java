@@ -37,7 +37,7 @@ public final class Bochs {
      * instead of hvlab's 1.05 M); at 1 M it is ~87, and the 100 Hz PIT then interrupts every 10,000 instructions,
      * which leaves Bochs's count 0.5-1.5 % above hvlab's on the lab workloads.
      */
-    static final long INSTRUCTIONS_PER_SECOND = 1_000_000;
+    private static final long INSTRUCTIONS_PER_SECOND = 1_000_000;
     /** 2000-01-01 00:00:00 UTC: a fixed boot time keeps the guest's CMOS clock the same on every run. */
     private static final long BOOT_TIME = 946_684_800L;
 
