@@ -188,7 +188,11 @@ final class RunCommand implements Callable<Integer> {
         if (!spec.startsWith("lab:")) {
             throw new UserInputException("--guest takes lab:NAME, not '" + spec + "'");
         }
-        String name = spec.substring(4);
+        return labGuestNamed(spec.substring(4));
+    }
+
+    /** The lab guest with this name, or bad input that lists the known names. */
+    static LabGuest labGuestNamed(String name) {
         return LabGuests.find(name).orElseThrow(() -> new UserInputException("no lab guest '" + name
                 + "'; known: " + LabGuests.all().stream().map(LabGuest::name).collect(Collectors.joining(", "))));
     }

@@ -68,6 +68,14 @@ public final class LabGuests {
                 .replaceAll(m -> Matcher.quoteReplacement(m.group().substring(0, m.group().indexOf('=') + 1) + "_"));
     }
 
+    /**
+     * Whether the console shows a failed run (a FAIL summary or a kernel panic): how to judge a run on a PC with no
+     * exit port, such as Bochs, where the exit value is lost.
+     */
+    public static boolean reportsFailure(String console) {
+        return console.contains("lab: done status=fail") || console.contains("PANIC ");
+    }
+
     static byte[] resource(String file) {
         try (InputStream in = LabGuests.class.getResourceAsStream("images/" + file)) {
             if (in == null) {

@@ -1,15 +1,11 @@
 package hvlab.guests.peers;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * QEMU's PC (qemu-system-i386, TCG) as the reference machine for the lab images: headless, COM1 on stdout, the
@@ -17,6 +13,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Qemu {
     public static final String EXECUTABLE = "qemu-system-i386";
+    /** What to tell a user who lacks QEMU. */
+    public static final String INSTALL_HINT = EXECUTABLE + " is not on the PATH (Debian: apt-get install qemu-system-x86)";
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     /** One run: the console bytes, QEMU's exit code, and the wall time from start to exit. */
@@ -31,40 +29,32 @@ public final class Qemu {
     }
 
     public static boolean installed() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, EXECUTABLE))) {
-                return true;
-            }
-        }
-        return false;
+        return PeerProcess.onPath(EXECUTABLE);
     }
 
     /** Boots a Multiboot kernel; QEMU gives the kernel "PATH APPEND" as its command line. */
     public static Run kernel(Path elf, String append) throws IOException, InterruptedException {
-        return run(List.of("-kernel", elf.toString(), "-append", append));
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-kernel", elf.toAbsolutePath().toString(), "-append", append), folder));
     }
 
     /** Boots a firmware ROM at the reset vector. */
     public static Run bios(Path rom) throws IOException, InterruptedException {
-        return run(List.of("-bios", rom.toString()));
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-bios", rom.toAbsolutePath().toString()), folder));
     }
 
-    private static Run run(List<String> boot) throws IOException, InterruptedException {
+    /** Boots a firmware ROM image at the reset vector. */
+    public static Run bios(byte[] rom) throws IOException, InterruptedException {
+        return PeerProcess.inScratchFolder("hvlab-qemu",
+                folder -> run(List.of("-bios", Files.write(folder.resolve("rom.bin"), rom).toString()), folder));
+    }
+
+    private static Run run(List<String> boot, Path folder) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(EXECUTABLE, "-nodefaults", "-display", "none", "-m", "128",
                 "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"));
         command.addAll(boot);
-        long start = System.nanoTime();
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        process.getOutputStream().close();
-        byte[] output;
-        try (InputStream in = process.getInputStream()) {
-            output = in.readAllBytes(); // ends when QEMU exits; the wait below bounds a hang
-        }
-        if (!process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IOException("QEMU did not exit within " + TIMEOUT + ": " + command);
-        }
-        Duration wall = Duration.ofNanos(System.nanoTime() - start);
-        return new Run(new String(output, StandardCharsets.ISO_8859_1), process.exitValue(), wall);
+        PeerProcess.Result result = PeerProcess.run(command, folder, TIMEOUT);
+        return new Run(result.stdout(), result.exitCode(), result.wallTime());
     }
 }
