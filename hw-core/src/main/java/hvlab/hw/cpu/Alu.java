@@ -181,7 +181,8 @@ final class Alu {
     /** Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, Appendix B). */
     static boolean condition(Cpu c, int cc) {
         int op = c.ccOp;
-        if (op >>> 2 == SUB) { // CMP and SUB: compare the operands directly
+        int kind = op >>> 2;
+        if (kind == SUB) { // CMP and SUB: compare the operands directly
             int size = op & 3, m = MASK[size];
             int a = c.ccA, b = c.ccB;
             boolean r = switch (cc >>> 1) {
@@ -191,6 +192,19 @@ final class Alu {
                 case 6 -> signExtend(a, size) < signExtend(b, size);
                 case 7 -> signExtend(a, size) <= signExtend(b, size);
                 default -> conditionFromFlags(c, cc & ~1);
+            };
+            return r ^ ((cc & 1) != 0);
+        }
+        if (kind == LOGIC) { // TEST, AND, OR, XOR: CF = OF = 0, so every condition reads the result alone
+            int size = op & 3;
+            int res = c.ccRes & MASK[size];
+            boolean negative = (res & SIGN[size]) != 0;
+            boolean r = switch (cc >>> 1) {
+                case 0, 1 -> false;        // O, B
+                case 2, 3 -> res == 0;     // Z, BE
+                case 4, 6 -> negative;     // S, L
+                case 5 -> parity(res);     // P
+                default -> res == 0 || negative; // LE
             };
             return r ^ ((cc & 1) != 0);
         }

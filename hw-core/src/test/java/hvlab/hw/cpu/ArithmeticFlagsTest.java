@@ -101,6 +101,15 @@ class ArithmeticFlagsTest {
     }
 
     @Test
+    void conditionsAfterTestSeeCarryAndOverflowClear_sdmTestAndAppendixB() {
+        // mov eax,0x80000000; test eax,eax; setl bl; setle bh; setg cl; setb ch; seto dl; setp dh
+        Cpu cpu = run("b8 00 00 00 80  85 c0  0f 9c c3  0f 9e c7  0f 9f c1  0f 92 c5  0f 90 c2  0f 9a c6");
+        assertThat(cpu.register(Cpu.EBX) & 0xFFFF).isEqualTo(0x0101); // L and LE: SF=1, OF=0
+        assertThat(cpu.register(Cpu.ECX) & 0xFFFF).isEqualTo(0x0000); // G and B false
+        assertThat(cpu.register(Cpu.EDX) & 0xFFFF).isEqualTo(0x0100); // O false; P: low byte 0 has even parity
+    }
+
+    @Test
     void daaAdjustsPackedBcdSum_sdmDaa() {
         Cpu cpu = run("b0 79  04 35  27"); // mov al,0x79; add al,0x35; daa  -> 0x14, CF
         assertThat(cpu.register(Cpu.EAX) & 0xFF).isEqualTo(0x14);
