@@ -6,8 +6,11 @@ import java.lang.classfile.Label;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
@@ -33,12 +36,14 @@ final class BlockCompiler {
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CPU);
     private static final int CPU_SLOT = 1;
 
+    private final byte[] ram;
     private final BlockDecoder decoder;
     private final BlockDecoder.Instruction[] instructions = new BlockDecoder.Instruction[MAX_INSTRUCTIONS];
     private final int[] eips = new int[MAX_INSTRUCTIONS];
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
 
     BlockCompiler(byte[] ram) {
+        this.ram = ram;
         this.decoder = new BlockDecoder(ram);
         for (int i = 0; i < MAX_INSTRUCTIONS; i++) {
             instructions[i] = new BlockDecoder.Instruction();
@@ -70,6 +75,45 @@ final class BlockCompiler {
         }
         final int n = count;
         final int endEip = e;
+        // The same code at the same EIP translates to the same class: machines in one JVM (tests, benchmark runs,
+        // a TCK) share it, and with it the machine code HotSpot made of it.
+        TranslationKey key = new TranslationKey(eip, Arrays.copyOfRange(ram, physical, p));
+        MethodHandle constructor = TRANSLATIONS.get(key);
+        if (constructor == null) {
+            constructor = translate(n, eip, endEip);
+            if (TRANSLATIONS.size() < MAX_SHARED_TRANSLATIONS) {
+                TRANSLATIONS.putIfAbsent(key, constructor);
+            }
+        }
+        try {
+            CompiledBlock block = (CompiledBlock) constructor.invoke();
+            block.eip = eip;
+            block.physical = physical;
+            block.code32 = true;
+            block.instructions = n;
+            return block;
+        } catch (Throwable failure) {
+            throw new IllegalStateException("cannot instantiate the block at eip 0x" + Integer.toHexString(eip), failure);
+        }
+    }
+
+    /** Guest code bytes at an EIP: what a translation depends on (32-bit code only is compiled). */
+    private record TranslationKey(int eip, byte[] code) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof TranslationKey k && k.eip == eip && Arrays.equals(k.code, code);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * eip + Arrays.hashCode(code);
+        }
+    }
+
+    private static final int MAX_SHARED_TRANSLATIONS = 1 << 16;
+    private static final ConcurrentHashMap<TranslationKey, MethodHandle> TRANSLATIONS = new ConcurrentHashMap<>();
+
+    private MethodHandle translate(int n, int eip, int endEip) {
         byte[] bytes = ClassFile.of().build(GENERATED, cls -> {
             cls.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cls.withSuperclass(BLOCK);
@@ -82,16 +126,10 @@ final class BlockCompiler {
         });
         try {
             MethodHandles.Lookup hidden = lookup.defineHiddenClass(bytes, false);
-            CompiledBlock block = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
-                    MethodType.methodType(void.class)).invoke();
-            block.eip = eip;
-            block.physical = physical;
-            block.code32 = true;
-            block.instructions = n;
-            return block;
-        } catch (Throwable e2) {
+            return hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class));
+        } catch (ReflectiveOperationException failure) {
             throw new IllegalStateException("block compiler produced an unloadable class at eip 0x"
-                    + Integer.toHexString(eip), e2);
+                    + Integer.toHexString(eip), failure);
         }
     }
 
