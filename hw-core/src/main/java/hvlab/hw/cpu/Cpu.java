@@ -110,17 +110,7 @@ public final class Cpu {
         this.blocks = Boolean.parseBoolean(System.getProperty("hvlab.jit", "true")) ? new BlockCache(ram) : null;
         this.mmu = new Mmu(this);
         this.interpreter = new Interpreter(this);
-        this.interrupts = new InterruptController() {
-            @Override
-            public boolean hasPendingInterrupt() {
-                return false;
-            }
-
-            @Override
-            public int acknowledge() {
-                return 0;
-            }
-        };
+        this.interrupts = InterruptController.NONE;
         this.host = reason -> stopRequested = true;
         reset();
     }

@@ -52,17 +52,7 @@ final class VectorRunner {
     final StringBuilder difference = new StringBuilder();
 
     VectorRunner() {
-        cpu.connect(new InterruptController() {
-            @Override
-            public boolean hasPendingInterrupt() {
-                return false;
-            }
-
-            @Override
-            public int acknowledge() {
-                return 0;
-            }
-        }, new CpuHost() {
+        cpu.connect(InterruptController.NONE, new CpuHost() {
             @Override
             public void shutdown(String reason) {
                 shutdownReason = reason;
