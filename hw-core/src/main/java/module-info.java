@@ -1,6 +1,7 @@
 /** The PC model: CPU, memory and MMU, buses, devices, clock, loaders and the machine that composes them. */
 module hvlab.hw {
     requires org.slf4j;
+    requires jdk.jfr;
 
     exports hvlab.hw.bus;
     exports hvlab.hw.irq;

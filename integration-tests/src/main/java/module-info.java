@@ -1,6 +1,14 @@
-/** Cross-module tests: lab guests on hvlab compared with QEMU; later the hypervisor conformance suite. */
+/**
+ * The hypervisor conformance suite (TCK), exported for plugins to depend on in test scope; its own tests compare
+ * lab guests on hvlab with QEMU and prove the suite against broken providers.
+ */
 module hvlab.it {
-    requires hvlab.hw;
-    requires hvlab.guests;
+    requires transitive hvlab.hw;
+    requires transitive hvlab.guests;
+    requires transitive org.junit.jupiter.api;
     requires jdk.jfr;
+
+    exports hvlab.it.tck;
+
+    uses hvlab.spi.HypervisorProvider;
 }

@@ -13,11 +13,7 @@ import hvlab.spi.Hypervisor;
 record BareMachine(Machine machine) implements Hypervisor {
     @Override
     public void boot(GuestImage image) throws BootImageException {
-        switch (image) {
-            case GuestImage.Multiboot kernel -> machine.bootMultiboot(kernel.name(), kernel.image(),
-                    kernel.commandLine());
-            case GuestImage.Firmware rom -> machine.bootFirmware(rom.name(), rom.image());
-        }
+        machine.boot(image);
     }
 
     @Override

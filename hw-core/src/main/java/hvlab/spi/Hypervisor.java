@@ -1,7 +1,10 @@
 package hvlab.spi;
 
 import hvlab.hw.boot.BootImageException;
+import hvlab.hw.cpu.CpuState;
 import hvlab.hw.machine.RunOutcome;
+
+import java.util.Optional;
 
 /** One hypervisor instance on one machine, hosting one guest domain. */
 public interface Hypervisor extends AutoCloseable {
@@ -10,6 +13,14 @@ public interface Hypervisor extends AutoCloseable {
 
     /** Runs the guest until it ends or the budget is spent; routine exits are handled inside. */
     RunOutcome run(long maxInstructions);
+
+    /**
+     * The CPU state as the guest sees it, where that is not the machine's CPU (a deprivileged kernel, a VMCS guest
+     * area, a virtual CPU); empty when the guest runs on the machine's CPU as is. The TCK compares it with native's.
+     */
+    default Optional<CpuState> guestCpuState() {
+        return Optional.empty();
+    }
 
     @Override
     default void close() {

@@ -2,6 +2,7 @@ package hvlab.it;
 
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
+import hvlab.it.tck.GuestRun;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,8 +14,8 @@ class DeterminismTest {
     @ValueSource(strings = {"selftest", "forkwait"})
     void sameGuestTwiceIsBitIdentical(String name) throws Exception {
         LabGuest guest = LabGuests.find(name).orElseThrow();
-        HvlabRun first = HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
-        HvlabRun second = HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+        GuestRun first = GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+        GuestRun second = GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
 
         assertThat(second.console()).isEqualTo(first.console()); // timing fields included: time is virtual
         assertThat(second.instructions()).isEqualTo(first.instructions());

@@ -2,6 +2,7 @@ package hvlab.it;
 
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
+import hvlab.it.tck.GuestRun;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,13 +26,13 @@ class ExecutionEngineEquivalenceTest {
     @ValueSource(strings = {"selftest", "compute", "forkwait", "syscall", "pgfault"})
     void compiledBlocksGiveExactlyTheInterpretersResults(String name) throws Exception {
         LabGuest guest = LabGuests.find(name).orElseThrow();
-        HvlabRun compiled = HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+        GuestRun compiled = GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
         String interpreted = runInterpreterOnly(name);
 
         assertThat(compiled.console() + summary(compiled)).isEqualTo(interpreted);
     }
 
-    static String summary(HvlabRun run) {
+    static String summary(GuestRun run) {
         return "\n--- " + run.outcome() + " after " + run.instructions() + " instructions; " + run.finalState() + "\n";
     }
 

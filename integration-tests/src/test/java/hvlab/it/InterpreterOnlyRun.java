@@ -2,6 +2,7 @@ package hvlab.it;
 
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
+import hvlab.it.tck.GuestRun;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ final class InterpreterOnlyRun {
 
     public static void main(String[] args) throws Exception {
         LabGuest guest = LabGuests.find(args[0]).orElseThrow();
-        HvlabRun run = HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+        GuestRun run = GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.ISO_8859_1);
         out.print(run.console() + ExecutionEngineEquivalenceTest.summary(run));
         out.flush();

@@ -3,6 +3,7 @@ package hvlab.it;
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
 import hvlab.guests.peers.Qemu;
+import hvlab.it.tck.GuestRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,7 +45,7 @@ class LabGuestParityTest {
     void multibootGuestMatchesQemu(LabGuest guest) throws Exception {
         Path elf = Files.write(dir.resolve("lab.elf"), guest.kernelImage());
         Qemu.Run qemu = Qemu.kernel(elf, guest.arguments());
-        HvlabRun hvlab = HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+        GuestRun hvlab = GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
 
         assertThat(LabGuests.maskTimeDependent(hvlab.console()))
                 .as("console of lab:%s on hvlab (%s) vs QEMU", guest.name(), hvlab.outcome())
@@ -59,7 +60,7 @@ class LabGuestParityTest {
         LabGuest guest = LabGuests.find(name).orElseThrow();
         Path rom = Files.write(dir.resolve(guest.romFileName()), guest.romImage());
         Qemu.Run qemu = Qemu.bios(rom);
-        HvlabRun hvlab = HvlabRun.firmware(rom.getFileName().toString(), guest.romImage());
+        GuestRun hvlab = GuestRun.firmware(rom.getFileName().toString(), guest.romImage());
 
         assertThat(LabGuests.maskTimeDependent(hvlab.console()))
                 .as("console of the lab-%s ROM on hvlab (%s) vs QEMU", name, hvlab.outcome())

@@ -2,6 +2,7 @@ package hvlab.it;
 
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
+import hvlab.it.tck.GuestRun;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -33,12 +34,12 @@ class SteadyStateAllocationTest {
     @ValueSource(strings = {"compute", "syscall"})
     void warmedUpRunAllocatesNothingInTheExecutionLoop(String name) throws Exception {
         LabGuest guest = LabGuests.find(name).orElseThrow();
-        HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine()); // warm up HotSpot
+        GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine()); // warm up HotSpot
         Path file = Files.createTempFile("hvlab-alloc", ".jfr");
         try (Recording recording = new Recording()) {
             recording.enable("jdk.ObjectAllocationSample").with("throttle", "1000/s");
             recording.start();
-            HvlabRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+            GuestRun.multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
             recording.stop();
             recording.dump(file);
             List<String> inLoop = new ArrayList<>();

@@ -89,6 +89,15 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** Boots a guest image the way its kind asks: a Multiboot loader's hand-over, or the reset vector. */
+    public void boot(hvlab.spi.GuestImage image) throws BootImageException {
+        switch (image) {
+            case hvlab.spi.GuestImage.Multiboot kernel -> bootMultiboot(kernel.name(), kernel.image(),
+                    kernel.commandLine());
+            case hvlab.spi.GuestImage.Firmware rom -> bootFirmware(rom.name(), rom.image());
+        }
+    }
+
     /** Loads a Multiboot kernel and leaves the CPU at its entry point, as a Multiboot loader does. */
     public void bootMultiboot(String imageName, byte[] image, String commandLine) throws BootImageException {
         BootState boot = MultibootLoader.load(platform.memory(), imageName, image, commandLine);

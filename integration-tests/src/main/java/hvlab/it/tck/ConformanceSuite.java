@@ -1,0 +1,307 @@
+package hvlab.it.tck;
+
+import hvlab.guests.LabGuest;
+import hvlab.guests.LabGuests;
+import hvlab.hw.cpu.CpuState;
+import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.stats.Counters;
+import hvlab.it.tck.RuleResult.Verdict;
+import hvlab.spi.Availability;
+import hvlab.spi.Capability;
+import hvlab.spi.GuestImage;
+import hvlab.spi.HypervisorProvider;
+import hvlab.spi.MachineDescription;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The conformance suite: runs every {@link ConformanceRule} against one hypervisor provider on the lab guests, with
+ * the same guest on the bare machine ({@code native}) as the reference. Rules the provider's capabilities exclude
+ * are skipped, saying which capability is missing. Each guest runs at most twice under the provider (the second run
+ * only for determinism), whatever the number of rules.
+ */
+public final class ConformanceSuite {
+    /** Native runs are deterministic, so one per guest serves every provider verified in this JVM. */
+    private static final Map<String, GuestRun> NATIVE_RUNS = new ConcurrentHashMap<>();
+
+    /** lab:selftest checks a rule reads, by rule. */
+    private static final List<String> SENSITIVE_UNPRIVILEGED_CHECKS = List.of("sgdt_sidt", "smsw_str",
+            "ring3_popf_if_iopl_unchanged", "ring3_lar_privilege");
+    private static final List<String> USER_MODE_PRIVILEGED_CHECKS = List.of("ring3_cli_gp0", "ring3_hlt_gp0",
+            "ring3_mov_cr3_gp0", "ring3_lgdt_gp0", "ring3_wbinvd_gp0", "ring3_in_iopl0_gp0", "ring3_out_iopl0_gp0");
+
+    /** The sensitive operation each nanobenchmark repeats, as the hardware counts it on native. */
+    private static final Map<String, SensitiveOperation> NANOBENCHMARK_OPERATIONS = Map.of(
+            "syscall", new SensitiveOperation(Counters.INTERRUPTS, "software 0x80"),
+            "in", new SensitiveOperation(Counters.IO, "port accesses"),
+            "pgfault", new SensitiveOperation(Counters.EXCEPTIONS, Exceptions.name(Exceptions.PF)),
+            "divzero", new SensitiveOperation(Counters.EXCEPTIONS, Exceptions.name(Exceptions.DE)),
+            "ptemod", new SensitiveOperation(Counters.TLB, "page invalidations"));
+
+    private final List<LabGuest> guests;
+
+    private ConformanceSuite(List<LabGuest> guests) {
+        this.guests = List.copyOf(guests);
+    }
+
+    /** The suite over every lab guest. */
+    public static ConformanceSuite overAllLabGuests() {
+        return new ConformanceSuite(LabGuests.all());
+    }
+
+    /** The suite over some lab guests (a quicker run; rules that need a missing guest say so and skip). */
+    public static ConformanceSuite over(List<LabGuest> guests) {
+        return new ConformanceSuite(guests);
+    }
+
+    /** Every provider {@link ServiceLoader} finds on the module and class path. */
+    public static List<HypervisorProvider> installedProviders() {
+        return ServiceLoader.load(HypervisorProvider.class).stream().map(ServiceLoader.Provider::get).toList();
+    }
+
+    /** The installed provider with this id, as JUnit's {@code EngineTestKit.engine(id)} finds an engine. */
+    public static Optional<HypervisorProvider> installedProvider(String id) {
+        return installedProviders().stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    /** Runs every rule against the provider, in catalogue order. */
+    public List<RuleResult> verify(HypervisorProvider provider) {
+        Verification verification = verification(provider);
+        return EnumSet.allOf(ConformanceRule.class).stream().map(verification::check).toList();
+    }
+
+    /** A verification of one provider whose rules run one by one, sharing the guest runs. */
+    public Verification verification(HypervisorProvider provider) {
+        return new Verification(provider);
+    }
+
+    /** One provider under verification: runs each guest under it lazily and keeps the runs for every rule. */
+    public final class Verification {
+        private final HypervisorProvider provider;
+        private final String providerId;
+        private final Map<String, GuestRun> firstRuns = new HashMap<>();
+        private final Map<String, GuestRun> secondRuns = new HashMap<>();
+
+        private Verification(HypervisorProvider provider) {
+            this.provider = provider;
+            this.providerId = provider.id();
+        }
+
+        public String providerId() {
+            return providerId;
+        }
+
+        /** The rule's verdict; whatever the provider throws is a FAIL naming it. */
+        public RuleResult check(ConformanceRule rule) {
+            Optional<String> skipped = whySkipped(rule);
+            if (skipped.isPresent()) {
+                return new RuleResult(providerId, rule, Verdict.SKIP, skipped.get());
+            }
+            try {
+                List<String> violations = violations(rule);
+                return violations.isEmpty()
+                        ? new RuleResult(providerId, rule, Verdict.PASS, guests.size() + " lab guests")
+                        : new RuleResult(providerId, rule, Verdict.FAIL, String.join("; ", violations));
+            } catch (Exception | LinkageError thrown) {
+                return new RuleResult(providerId, rule, Verdict.FAIL, "the provider threw " + thrown);
+            }
+        }
+
+        private Optional<String> whySkipped(ConformanceRule rule) {
+            if (!rule.required()) {
+                return Optional.of(rule.statement());
+            }
+            Set<Capability> missing = EnumSet.noneOf(Capability.class);
+            missing.addAll(rule.needs());
+            missing.removeAll(provider.capabilities());
+            if (!missing.isEmpty()) {
+                return Optional.of("excluded by capabilities: the provider does not declare " + missing);
+            }
+            if (provider.probe(new MachineDescription(GuestRun.MEMORY, 1))
+                    instanceof Availability.Unavailable(String reason)) {
+                return Optional.of("the provider is unavailable on the suite's machine: " + reason);
+            }
+            return Optional.empty();
+        }
+
+        private List<String> violations(ConformanceRule rule) throws Exception {
+            List<String> violations = new ArrayList<>();
+            switch (rule) {
+                case REQUIRED_EQUIVALENCE_001_CONSOLE_OUTPUT -> forEachGuest(violations, (guest, run, reference) ->
+                        firstDifference(LabGuests.maskTimeDependent(reference.console()),
+                                LabGuests.maskTimeDependent(run.console())));
+                case REQUIRED_EQUIVALENCE_002_EXIT_VALUE -> forEachGuest(violations, (guest, run, reference) ->
+                        run.outcome().equals(reference.outcome()) ? null
+                                : "ended " + run.outcome() + ", native " + reference.outcome());
+                case REQUIRED_EQUIVALENCE_003_FINAL_GUEST_STATE -> forEachGuest(violations, (guest, run, reference) ->
+                        guestVisible(run.finalState()).equals(guestVisible(reference.finalState())) ? null
+                                : "final state " + guestVisible(run.finalState()) + ", native "
+                                        + guestVisible(reference.finalState()));
+                case REQUIRED_EQUIVALENCE_004_SENSITIVE_UNPRIVILEGED_INSTRUCTIONS ->
+                        selftestChecksPass(violations, SENSITIVE_UNPRIVILEGED_CHECKS);
+                case REQUIRED_RESOURCE_CONTROL_001_USER_MODE_PRIVILEGED_INSTRUCTIONS_TRAP ->
+                        selftestChecksPass(violations, USER_MODE_PRIVILEGED_CHECKS);
+                case REQUIRED_ACCOUNTING_001_COUNTS_BOUNDED_BY_GUEST_EVENTS ->
+                        forEachGuest(violations, (guest, run, reference) -> countsBoundedByGuestEvents(run));
+                case REQUIRED_ACCOUNTING_002_SENSITIVE_OPERATIONS_ACCOUNTED ->
+                        sensitiveOperationsAccounted(violations);
+                case REQUIRED_DETERMINISM_001_TWO_RUNS_BIT_IDENTICAL -> forEachGuest(violations,
+                        (guest, run, reference) -> firstDifferenceOfRuns(run, secondRun(guest)));
+                case UNTESTED_RESOURCE_CONTROL_002_MEMORY_OUTSIDE_DOMAIN, UNTESTED_RESOURCE_CONTROL_003_HYPERVISOR_MEMORY,
+                     UNTESTED_RESOURCE_CONTROL_004_HOST_INTERRUPTS_UNMASKABLE,
+                     UNTESTED_RESOURCE_CONTROL_005_SENSITIVE_UNPRIVILEGED_ESCAPE ->
+                        throw new IllegalStateException(rule.id() + " is untested and skipped before it runs");
+            }
+            return violations;
+        }
+
+        @FunctionalInterface
+        private interface GuestCheck {
+            /** The violation on this guest, or null. */
+            String violation(LabGuest guest, GuestRun run, GuestRun reference) throws Exception;
+        }
+
+        private void forEachGuest(List<String> violations, GuestCheck check) throws Exception {
+            for (LabGuest guest : guests) {
+                String violation = check.violation(guest, firstRun(guest), nativeRun(guest));
+                if (violation != null) {
+                    violations.add("lab:" + guest.name() + ": " + violation);
+                }
+            }
+        }
+
+        private void selftestChecksPass(List<String> violations, List<String> checks) throws Exception {
+            Optional<LabGuest> selftest = guests.stream().filter(g -> g.name().equals("selftest")).findFirst();
+            if (selftest.isEmpty()) {
+                violations.add("lab:selftest is not among the suite's guests");
+                return;
+            }
+            List<String> lines = firstRun(selftest.get()).console().lines().toList();
+            for (String check : checks) {
+                if (!lines.contains("PASS " + check)) {
+                    violations.add("lab:selftest: " + lines.stream().filter(l -> l.matches("[A-Z]+ " + check + "\\b.*"))
+                            .findFirst().orElse("no line for " + check));
+                }
+            }
+        }
+
+        private String countsBoundedByGuestEvents(GuestRun run) {
+            for (Counters.CounterValue value : run.statistics()) {
+                if (value.value() < 0) {
+                    return "negative count " + value;
+                }
+            }
+            long mechanisms = run.total(Counters.EXITS) + run.total(Counters.HYPERCALLS);
+            long causes = run.instructions() + run.total(Counters.EXCEPTIONS) + run.total(Counters.INTERRUPTS);
+            return mechanisms <= causes ? null : mechanisms + " exits and hypercalls, but only " + causes
+                    + " instructions, exceptions and interrupts could cause them";
+        }
+
+        private void sensitiveOperationsAccounted(List<String> violations) throws Exception {
+            forEachGuest(violations, (guest, run, reference) -> {
+                SensitiveOperation operation = NANOBENCHMARK_OPERATIONS.get(guest.name());
+                if (operation == null) {
+                    return null;
+                }
+                long onNative = reference.count(operation.family(), operation.key());
+                long asHardware = run.count(operation.family(), operation.key());
+                long asMechanisms = run.total(Counters.EXITS) + run.total(Counters.HYPERCALLS)
+                        + run.total(Counters.TRANSLATIONS);
+                return Math.max(asHardware, asMechanisms) >= onNative ? null
+                        : onNative + " " + operation + " on native, but only " + asHardware + " under the provider"
+                                + " and " + asMechanisms + " exits, hypercalls and translations";
+            });
+        }
+
+        private GuestRun firstRun(LabGuest guest) throws Exception {
+            return cached(firstRuns, guest.name(), () -> GuestRun.under(provider, image(guest)));
+        }
+
+        /** A second run, always after the first: determinism compares the two. */
+        private GuestRun secondRun(LabGuest guest) throws Exception {
+            firstRun(guest);
+            return cached(secondRuns, guest.name(), () -> GuestRun.under(provider, image(guest)));
+        }
+    }
+
+    private record SensitiveOperation(String family, String key) {
+        @Override
+        public String toString() {
+            return family + "/" + key;
+        }
+    }
+
+    private static GuestRun nativeRun(LabGuest guest) throws Exception {
+        return cached(NATIVE_RUNS, guest.commandLine(), () -> GuestRun.onNative(image(guest)));
+    }
+
+    @FunctionalInterface
+    private interface Run {
+        GuestRun start() throws Exception;
+    }
+
+    /** The run kept under the key, started and kept on first use (runs throw, so no computeIfAbsent). */
+    private static GuestRun cached(Map<String, GuestRun> runs, String key, Run run) throws Exception {
+        GuestRun kept = runs.get(key);
+        if (kept == null) {
+            kept = run.start();
+            runs.put(key, kept);
+        }
+        return kept;
+    }
+
+    private static GuestImage image(LabGuest guest) {
+        return new GuestImage.Multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
+    }
+
+    /** The state a guest can see: the registers, not how many instructions the machine retired to get there. */
+    private static CpuState guestVisible(CpuState state) {
+        return new CpuState(state.general(), state.segments(), state.system(), 0);
+    }
+
+    /** The first line where two console outputs differ, or null when they are equal. */
+    static String firstDifference(String expected, String actual) {
+        if (expected.equals(actual)) {
+            return null;
+        }
+        List<String> want = expected.lines().toList();
+        List<String> got = actual.lines().toList();
+        for (int line = 0; line < Math.max(want.size(), got.size()); line++) {
+            String w = line < want.size() ? want.get(line) : "(end of output)";
+            String g = line < got.size() ? got.get(line) : "(end of output)";
+            if (!w.equals(g)) {
+                return "console line " + (line + 1) + " is '" + g + "', native '" + w + "'";
+            }
+        }
+        return "console differs from native in line endings";
+    }
+
+    private static String firstDifferenceOfRuns(GuestRun first, GuestRun second) {
+        String console = firstDifference(first.console(), second.console());
+        if (console != null) {
+            return "second run: " + console.replace("native", "first run");
+        }
+        if (!first.outcome().equals(second.outcome())) {
+            return "ended " + first.outcome() + ", then " + second.outcome();
+        }
+        if (!first.finalState().equals(second.finalState())) {
+            return "final states differ: " + first.finalState() + ", then " + second.finalState();
+        }
+        if (!first.statistics().equals(second.statistics())) {
+            List<Counters.CounterValue> onlyFirst = new ArrayList<>(first.statistics());
+            onlyFirst.removeAll(second.statistics());
+            List<Counters.CounterValue> onlySecond = new ArrayList<>(second.statistics());
+            onlySecond.removeAll(first.statistics());
+            return "counts differ: " + onlyFirst + ", then " + onlySecond;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,83 @@
+package hvlab.it.tck;
+
+import hvlab.guests.LabGuest;
+import hvlab.guests.LabGuests;
+import hvlab.it.tck.RuleResult.Verdict;
+import hvlab.spi.HypervisorProvider;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The suite proves itself (the Reactive Streams TCK's {@code requireTestFailure}): a provider that delegates to the
+ * bare machine passes every required rule, and each deliberately broken provider fails exactly the rule it breaks.
+ * A few lab guests keep it quick: selftest for the instruction rules, two nanobenchmarks for accounting.
+ */
+class ConformanceSuiteSelfTest {
+    private static final ConformanceSuite SUITE = ConformanceSuite.over(
+            List.of("hello", "selftest", "in", "syscall").stream().map(n -> LabGuests.find(n).orElseThrow()).toList());
+
+    @Test
+    void providerDelegatingToTheBareMachinePassesEveryRequiredRule() {
+        Map<ConformanceRule, RuleResult> results = verify(new DelegatingProvider());
+
+        results.forEach((rule, result) -> assertThat(result.verdict()).as(result.line())
+                .isEqualTo(rule.required() ? Verdict.PASS : Verdict.SKIP));
+    }
+
+    @Test
+    void untestedRulesSayWhatHostileGuestTheyNeedAndNeverPass() {
+        Map<ConformanceRule, RuleResult> results = verify(new BrokenProviders.ParavirtualOnly());
+
+        Arrays.stream(ConformanceRule.values()).filter(rule -> !rule.required()).forEach(rule ->
+                assertThat(results.get(rule).reason()).as(rule.id()).contains("not yet verifiable: needs hostile lab"));
+    }
+
+    @Test
+    void consoleChangedByTheProviderFailsOnlyConsoleEquivalence() {
+        assertOnlyFailure(new BrokenProviders.ConsoleChanging(),
+                ConformanceRule.REQUIRED_EQUIVALENCE_001_CONSOLE_OUTPUT, "lab:hello: console line");
+    }
+
+    @Test
+    void hostStateInTheCountsFailsOnlyDeterminism() {
+        assertOnlyFailure(new BrokenProviders.NonDeterministic(),
+                ConformanceRule.REQUIRED_DETERMINISM_001_TWO_RUNS_BIT_IDENTICAL, "counts differ");
+    }
+
+    @Test
+    void exitsThatNoGuestEventCausedFailOnlyAccounting() {
+        assertOnlyFailure(new BrokenProviders.OverCounting(),
+                ConformanceRule.REQUIRED_ACCOUNTING_001_COUNTS_BOUNDED_BY_GUEST_EVENTS, "exits and hypercalls, but");
+    }
+
+    @Test
+    void missingCapabilitySkipsTheRulesItExcludesAndSaysWhich() {
+        Map<ConformanceRule, RuleResult> results = verify(new BrokenProviders.ParavirtualOnly());
+
+        results.values().forEach(result -> assertThat(result.verdict()).as(result.line()).isEqualTo(Verdict.SKIP));
+        assertThat(results.get(ConformanceRule.REQUIRED_EQUIVALENCE_001_CONSOLE_OUTPUT).line()).isEqualTo(
+                "tck paravirtual-only required_equivalence_001_console_output SKIP: excluded by capabilities:"
+                        + " the provider does not declare [UNMODIFIED_GUESTS]");
+    }
+
+    private static void assertOnlyFailure(HypervisorProvider broken, ConformanceRule expected, String because) {
+        Map<ConformanceRule, RuleResult> results = verify(broken);
+
+        assertThat(results.values().stream().filter(r -> r.verdict() == Verdict.FAIL).map(RuleResult::rule))
+                .as("failing rules").containsExactly(expected);
+        assertThat(results.get(expected).reason()).contains(because);
+    }
+
+    private static Map<ConformanceRule, RuleResult> verify(HypervisorProvider provider) {
+        List<RuleResult> results = SUITE.verify(provider);
+        results.forEach(result -> System.out.println(result.line()));
+        return results.stream().collect(Collectors.toMap(RuleResult::rule, Function.identity()));
+    }
+}
