@@ -3,6 +3,7 @@ package hvlab.it;
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
 import hvlab.guests.peers.Bochs;
+import hvlab.it.tck.GuestRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,7 +32,7 @@ class BochsParityTest {
     void romPrintsTheSameOnBochsAsOnHvlab(String name) throws Exception {
         LabGuest guest = LabGuests.find(name).orElseThrow();
         Bochs.Run bochs = Bochs.bios(guest.romImage());
-        HvlabRun hvlab = HvlabRun.firmware(guest.romFileName(), guest.romImage());
+        GuestRun hvlab = GuestRun.firmware(guest.romFileName(), guest.romImage());
 
         assertThat(bochs.reachedShutdown()).as("Bochs reached the shutdown port: %s", bochs.exitMessage()).isTrue();
         assertThat(LabGuests.maskTimeDependent(hvlab.console()))
