@@ -59,7 +59,8 @@ public final class OpcodeTable {
     /** One operand of an opcode's pattern: {@code mode} and {@code type} as in SDM A.2, or a fixed register. */
     public record Operand(char mode, String type, String fixed) {
         static Operand parse(String text) {
-            boolean addressed = text.length() >= 2 && "EGMRSCDIJAOXYZ".indexOf(text.charAt(0)) >= 0
+            boolean addressed = text.equals("M") || text.length() >= 2 // LEA's bare M: any size
+                    && "EGMRSCDIJAOXYZ".indexOf(text.charAt(0)) >= 0
                     && text.substring(1).chars().allMatch(Character::isLowerCase);
             return addressed ? new Operand(text.charAt(0), text.substring(1), null) : new Operand('\0', "", text);
         }
