@@ -6,6 +6,7 @@ import hvlab.cli.plugins.ProviderRegistry;
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
 import hvlab.hw.boot.BootImageException;
+import hvlab.hw.cpu.InstructionTrace;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.machine.RunOutcome;
@@ -95,6 +96,18 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the counters as JSON to FILE.")
     Path statsJson;
 
+    @Option(names = "--trace", arity = "0..1", paramLabel = "FILE", fallbackValue = "-",
+            description = "Print each instruction before it runs (cs:eip, bytes, disassembly) to stderr, or to FILE;"
+                    + " the guest then runs instruction by instruction, without compiled blocks.")
+    String trace;
+
+    @Option(names = "--trace-limit", paramLabel = "N", defaultValue = "10000",
+            description = "Stop tracing after N lines (default ${DEFAULT-VALUE}); the run goes on.")
+    long traceLimit;
+
+    @Option(names = "--trace-registers", description = "With --trace, add the general registers and EFLAGS.")
+    boolean traceRegisters;
+
     @Override
     public Integer call() {
         if (memory < MIN_MEMORY || memory > MAX_MEMORY || memory % 4096 != 0) {
@@ -104,13 +117,19 @@ final class RunCommand implements Callable<Integer> {
         if (maxInstructions <= 0) {
             throw new UserInputException("--max-instructions must be positive");
         }
+        if (traceLimit <= 0) {
+            throw new UserInputException("--trace-limit must be positive");
+        }
         PrintStream stdout = System.out;
         OutputStream console = new BufferedOutputStream(stdout, 1 << 16);
         Machine machine = Machine.builder()
                 .ramBytes((int) memory)
                 .serialOutput(b -> writeConsole(console, b))
                 .build();
-        try {
+        try (PrintStream traceOut = traceOutput()) {
+            if (traceOut != null) {
+                machine.cpu().setTracer(new InstructionTrace(traceOut, traceLimit, traceRegisters));
+            }
             GuestImage guest = guestImage();
             RunOutcome outcome;
             try (Hypervisor chosen = hypervisorOn(machine)) {
@@ -127,6 +146,26 @@ final class RunCommand implements Callable<Integer> {
             throw new UserInputException("cannot write output: " + e.getMessage());
         } finally {
             machine.close();
+        }
+    }
+
+    /** Where --trace goes: null without it, stderr for "-" (kept open), else a new file. */
+    private PrintStream traceOutput() {
+        if (trace == null) {
+            return null;
+        }
+        if (trace.equals("-")) {
+            return new PrintStream(new BufferedOutputStream(System.err, 1 << 16), false) {
+                @Override
+                public void close() {
+                    flush(); // stderr stays open for the run's last words
+                }
+            };
+        }
+        try {
+            return new PrintStream(new BufferedOutputStream(Files.newOutputStream(Path.of(trace)), 1 << 16), false);
+        } catch (IOException e) {
+            throw new UserInputException("cannot write the trace to " + trace + ": " + e.getMessage());
         }
     }
 

@@ -96,6 +96,8 @@ public final class Cpu {
     final SystemOps.InnerStack innerStack = new SystemOps.InnerStack(this);
     /** Compiled blocks, or null when the interpreter runs alone ({@code -Dhvlab.jit=false}). */
     final BlockCache blocks;
+    /** Sees each instruction before it runs; null (the normal case) to run at full speed. */
+    private InstructionTracer tracer;
     /** The retired count at which the current run slice ends; compiled loops stop there. */
     long runEnd;
     final Mmu mmu;
@@ -178,7 +180,11 @@ public final class Cpu {
                 }
             }
             try {
-                runInstructions(end);
+                if (tracer == null) {
+                    runInstructions(end);
+                } else {
+                    runTraced(end);
+                }
             } catch (CpuFault fault) {
                 eip = startEip;
                 reg[ESP] = startEsp;
@@ -215,6 +221,38 @@ public final class Cpu {
                 return;
             }
         }
+    }
+
+    /** One instruction at a time through the interpreter, each shown to the tracer before it runs. */
+    private void runTraced(long end) {
+        final InstructionTracer trace = tracer;
+        while (retired < end) {
+            if (eventPending && checkEvents()) {
+                return;
+            }
+            startEip = eip;
+            startEsp = reg[ESP];
+            trace.beforeInstruction(this);
+            interpreter.step();
+            retired++;
+            if (halted || stopRequested) {
+                return;
+            }
+        }
+    }
+
+    /** Sees each instruction before it executes ({@code hvlab run --trace}). */
+    @FunctionalInterface
+    public interface InstructionTracer {
+        void beforeInstruction(Cpu cpu);
+    }
+
+    /**
+     * Shows every instruction to {@code tracer} before it runs, or stops tracing with null. While tracing, no block
+     * is compiled or run: the interpreter executes each instruction alone, so each is seen.
+     */
+    public void setTracer(InstructionTracer tracer) {
+        this.tracer = tracer;
     }
 
     /** Returns true when the run loop must leave (halted or stopped); delivers a pending interrupt if it may. */

@@ -945,30 +945,10 @@ final class Interpreter {
     // =====================================================================================================
 
     private void checkLockable(int op) {
-        boolean lockable;
-        int second = -1;
-        if (op == 0x0F) {
-            second = peek(0);
-            lockable = second == 0xAB || second == 0xB3 || second == 0xBB || second == 0xBA || second == 0xB0
-                    || second == 0xB1 || second == 0xC0 || second == 0xC1 || second == 0xC7;
-        } else {
-            lockable = op < 0x40 && (op & 7) < 2 && (op >>> 3) != 7 || op >= 0x80 && op <= 0x83
-                    || op == 0x86 || op == 0x87 || op == 0xF6 || op == 0xF7 || op == 0xFE || op == 0xFF;
-        }
-        int modrm = peek(second >= 0 ? 1 : 0);
-        if (!lockable || (modrm >>> 6) == 3) {
-            throw c.ud();
-        }
-        if (op == 0x80 || op == 0x81 || op == 0x82 || op == 0x83) {
-            lockable = ((modrm >>> 3) & 7) != 7;
-        } else if (op == 0xF6 || op == 0xF7) {
-            lockable = ((modrm >>> 3) & 7) == 2 || ((modrm >>> 3) & 7) == 3;
-        } else if (op == 0xFE || op == 0xFF) {
-            lockable = ((modrm >>> 3) & 7) < 2;
-        } else if (second == 0xBA) {
-            lockable = ((modrm >>> 3) & 7) >= 5;
-        }
-        if (!lockable) {
+        boolean twoByte = op == 0x0F;
+        int opcode = twoByte ? peek(0) : op;
+        int modrm = peek(twoByte ? 1 : 0);
+        if ((modrm >>> 6) == 3 || !OpcodeTable.lockable(OpcodeTable.index(twoByte, opcode), (modrm >>> 3) & 7)) {
             throw c.ud();
         }
     }

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * system property {@code hvlab.sst.dir} says; without it the test is skipped, unless the environment sets
  * {@code HVLAB_REQUIRE_TESTDATA=1}.
  */
-class RealModeVectorsTest {
+public class RealModeVectorsTest {
     private static final String PROPERTY = "hvlab.sst.dir";
     private static final Path RELATIVE = Path.of("shared", "testdata", "sst-80286", "real-mode");
     private static final double REQUIRED_PASS_RATE = 0.999;
@@ -47,7 +47,7 @@ class RealModeVectorsTest {
     }
 
     /** {@code hvlab.sst.dir}, or {@code shared/testdata/...} in the working directory or one above it. */
-    static Path locate() {
+    public static Path locate() {
         String property = System.getProperty(PROPERTY);
         if (property != null && !property.isBlank()) {
             Path dir = Path.of(property);
