@@ -209,15 +209,10 @@ public final class ConformanceSuite {
         private void hostileGuestChecksAsOnNative(List<String> violations, String name) throws Exception {
             LabGuest guest = LabGuests.find(name).orElseThrow(() -> new IllegalStateException("no lab guest " + name));
             GuestRun run = firstRun(guest), reference = nativeRun(guest);
+            String checks = firstDifference(checkLines(reference), checkLines(run));
             String violation = reference.exitValue() != LabGuests.EXIT_SUCCESS
                     ? "native ends " + reference.outcome() + ", so the reference is broken"
-                    : firstDifference(checkLines(reference), checkLines(run));
-            if (violation != null && reference.exitValue() == LabGuests.EXIT_SUCCESS) {
-                violation = "among its PASS/FAIL lines, " + violation;
-            }
-            if (violation == null) {
-                violation = outcomeDifference(run, reference);
-            }
+                    : checks != null ? "among its PASS/FAIL lines, " + checks : outcomeDifference(run, reference);
             if (violation != null) {
                 violations.add("lab:" + name + ": " + violation);
             }
