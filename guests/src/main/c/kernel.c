@@ -17,6 +17,7 @@ volatile u32 timer_ticks;
 u32 cpu_features;
 u32 uc_stack_top;
 u32 report_vals[4];
+u32 ram_end;
 
 volatile struct fault_rec frec;
 volatile u32 expect_armed, fixup_eip, test3_frame, test3_esp0, test3_words[6], v86mon_frame, v86mon_words[9];
@@ -487,7 +488,8 @@ void kmain(u32 magic, struct multiboot_info *mbi) {
     idt_init();
     pic_init();
     pit_init();
-    frames_init(0x100000 + (mbi->mem_upper > 0x3FF00 ? 0x3FF00 : mbi->mem_upper) * 1024);
+    ram_end = 0x100000 + (mbi->mem_upper > 0x3FF00 ? 0x3FF00 : mbi->mem_upper) * 1024;
+    frames_init(ram_end);
     paging_init();
     lapic_virtual_wire();
     sti();
@@ -501,10 +503,10 @@ void kmain(u32 magic, struct multiboot_info *mbi) {
     const char *w = ntokens > 1 ? tokens[1] : "";
     if (!strcmp(w, "hello")) rc = hello_main();
     else if (!strcmp(w, "selftest")) rc = selftest_main();
-    else rc = bench_main(w);
+    else if ((rc = hostile_main(w)) < 0) rc = bench_main(w);
     if (rc < 0) {
         kprintf("lab: unknown workload '%s'; known: hello selftest syscall in cr8wr callret pgfault divzero "
-                "ptemod forkwait compute\n", w);
+                "ptemod forkwait compute wildmem hvmem clispin robin-irvine\n", w);
         rc = 1;
     }
     cli();

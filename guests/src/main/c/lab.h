@@ -58,6 +58,7 @@ typedef unsigned int size_t;
 #define USER_STACK_PAGES 4
 #define TEST_BASE        0x80000000u   /* selftest and benchmark scratch region (kernel PD only) */
 #define LAPIC_BASE       0xFEE00000u
+#define TVA(n) (TEST_BASE + (n) * 4096)   /* page n of the scratch region */
 
 #define PTE_P   0x001
 #define PTE_W   0x002
@@ -176,9 +177,27 @@ extern u32 uc_stack_top;
 extern volatile u32 bench_pf_active;
 extern volatile u32 bench_de_skip;
 
+/* selftest.c: PASS/FAIL lines and checks of expected faults, shared with the hostile workloads (hostile.c). */
+extern u32 checks_passed, checks_failed;
+extern char check_detail[160];   /* the FAIL line's detail; report() clears it */
+#define DETAIL(...) snfmt(check_detail, sizeof check_detail, __VA_ARGS__)
+void report(const char *name, int ok);
+#define ARM() do { frec.count = 0; frec.vector = 0xFFFFFFFFu; expect_armed = 1; } while (0)
+/* Runs "insn" with ECX = addr at label 1; an expected fault resumes at label 2. */
+#define FAULT_ADDR(at, insn, addr) \
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\t" insn "\n2:\n" : [at] "=m"(at) : "c"(addr) : "memory", "cc", "eax")
+int expect(const char *what, u32 at, u32 vector, u32 err, u32 eip);
+u32 ucall(void (*fn)(void), u32 arg);   /* user_call with faults recorded */
+int ufault(const char *what, void (*fn)(void), u32 arg, u32 vector, u32 err, u32 eip);
+void test_descriptors(void);
+void test_ring3_sensitive(void);
+void test_call_gate(void);
+
 /* Workloads. */
+extern u32 ram_end;   /* physical end of RAM above 1 MiB as the loader reported it (mem_upper) */
 int selftest_main(void);
 int bench_main(const char *name);
+int hostile_main(const char *name);   /* wildmem, hvmem, clispin, robin-irvine; -1 for another name */
 
 #endif /* __ASSEMBLER__ */
 #endif

@@ -94,3 +94,37 @@ u_lar:          /* LAR of a DPL 0 selector at CPL 3 fails (ZF = 0); of the user 
     shlb $1, %dh
     orb %dh, %al
     UEXIT
+
+/* void probe(struct probe *rec), callable at any CPL: what the sensitive-but-unprivileged instructions of Robin &
+   Irvine show: SGDT, SIDT, then SLDT, STR, SMSW, PUSHF, MOV from CS and PUSH CS as dwords (selectors and MSW
+   zero-extended: the upper half of a 32-bit PUSH CS is implementation-specific). */
+    .globl probe, u_probe
+probe:
+    movl 4(%esp), %edx
+    sgdt (%edx)
+    sidt 6(%edx)
+    sldt %ax
+    movzwl %ax, %eax
+    movl %eax, 12(%edx)
+    str %ax
+    movzwl %ax, %eax
+    movl %eax, 16(%edx)
+    smsw %ax
+    movzwl %ax, %eax
+    movl %eax, 20(%edx)
+    pushfl
+    popl 24(%edx)
+    movw %cs, %ax
+    movzwl %ax, %eax
+    movl %eax, 28(%edx)
+    pushl %cs
+    popl %eax
+    movzwl %ax, %eax
+    movl %eax, 32(%edx)
+    ret
+u_probe:        /* probe at CPL 3 into a record on the user stack; returns the record's address */
+    subl $36, %esp
+    pushl %esp
+    call probe
+    leal 4(%esp), %eax
+    UEXIT

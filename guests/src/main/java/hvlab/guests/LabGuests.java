@@ -43,7 +43,17 @@ public final class LabGuests {
             guest("ptemod", "nanobenchmark: modify a PTE of the current address space and INVLPG, repeated"),
             guest("forkwait", "creates and reaps ring-3 processes: fork (own page directory, copied pages),"
                     + " exit, wait"),
-            guest("compute", "self-checking integer workload in ring 3 (lists, matrices, state machine, CRC)"));
+            guest("compute", "self-checking integer workload in ring 3 (lists, matrices, state machine, CRC)"),
+            guest("wildmem", "hostile: touches unmapped, supervisor and past-the-end-of-RAM memory from ring 0 and"
+                    + " ring 3; checks the #PF error codes, open bus and that its own memory is unchanged"),
+            guest("hvmem", "hostile: maps its own RAM into the top 64 MiB of linear space (a hypervisor's reserved"
+                    + " region) and probes the physical I/O hole there; checks it owns the one and nothing stores in"
+                    + " the other"),
+            guest("clispin", "hostile: spins with CLI and every PIC line masked; checks the PIT kept counting and"
+                    + " IRQ0 is delivered after STI"),
+            guest("robin-irvine", "hostile: the sensitive-but-unprivileged instructions (SGDT, SIDT, SLDT, STR, SMSW,"
+                    + " PUSHF/POPF, PUSH CS, LAR, LSL, VERR, VERW, INT, IRET, call gate) at CPL 0 and 3 show the"
+                    + " kernel's own state"));
 
     private LabGuests() {
     }

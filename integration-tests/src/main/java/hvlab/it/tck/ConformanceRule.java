@@ -25,18 +25,19 @@ public enum ConformanceRule {
     REQUIRED_RESOURCE_CONTROL_001_USER_MODE_PRIVILEGED_INSTRUCTIONS_TRAP(Source.POPEK_GOLDBERG,
             Needs.UNMODIFIED_KERNEL, "CLI, HLT, MOV CR3, LGDT, WBINVD, IN and OUT in ring 3 raise #GP(0) as on"
             + " native (lab:selftest's ring3_* checks pass)"),
-    UNTESTED_RESOURCE_CONTROL_002_MEMORY_OUTSIDE_DOMAIN(Source.POPEK_GOLDBERG, Needs.NOTHING,
-            "not yet verifiable: needs hostile lab guest 'wildmem' (maps and touches physical pages beyond its RAM"
-            + " and checks it reads no other domain's data)"),
-    UNTESTED_RESOURCE_CONTROL_003_HYPERVISOR_MEMORY(Source.POPEK_GOLDBERG, Needs.NOTHING,
-            "not yet verifiable: needs hostile lab guest 'hvmem' (reaches for the hypervisor's reserved top of the"
-            + " address space through segments, page tables and DMA, and must fault)"),
-    UNTESTED_RESOURCE_CONTROL_004_HOST_INTERRUPTS_UNMASKABLE(Source.POPEK_GOLDBERG, Needs.NOTHING,
-            "not yet verifiable: needs hostile lab guest 'clispin' (CLI and masks every PIC/APIC line in its"
-            + " kernel, then spins; the host timer must still reach the hypervisor)"),
-    UNTESTED_RESOURCE_CONTROL_005_SENSITIVE_UNPRIVILEGED_ESCAPE(Source.ROBIN_IRVINE, Needs.NOTHING,
-            "not yet verifiable: needs hostile lab guest 'robin-irvine' (from its deprivileged kernel, SGDT/SIDT/"
-            + "SLDT/STR/SMSW/PUSHF/LAR/LSL/VERR/VERW/PUSH CS/far calls probe for the hypervisor's tables and ring)"),
+    REQUIRED_RESOURCE_CONTROL_002_MEMORY_OUTSIDE_DOMAIN(Source.POPEK_GOLDBERG, Needs.UNMODIFIED_KERNEL,
+            "hostile lab:wildmem checks as on native: unmapped, supervisor and kernel pages fault with #PF error"
+            + " code and CR2 at CPL 0 and 3, memory past its RAM stores nothing, its own memory stays intact"),
+    REQUIRED_RESOURCE_CONTROL_003_HYPERVISOR_MEMORY(Source.POPEK_GOLDBERG, Needs.UNMODIFIED_KERNEL,
+            "hostile lab:hvmem checks as on native: the top 64 MiB of linear space (Xen's reserved region on IA-32)"
+            + " maps the guest's own RAM, the physical I/O hole there stores nothing, its own memory stays intact"),
+    REQUIRED_RESOURCE_CONTROL_004_HOST_INTERRUPTS_UNMASKABLE(Source.POPEK_GOLDBERG, Needs.UNMODIFIED_KERNEL,
+            "hostile lab:clispin checks as on native: with CLI and every PIC line masked the PIT keeps counting,"
+            + " IRQ0 waits in the IRR and is taken right after STI"),
+    REQUIRED_RESOURCE_CONTROL_005_SENSITIVE_UNPRIVILEGED_ESCAPE(Source.ROBIN_IRVINE, Needs.UNMODIFIED_KERNEL,
+            "hostile lab:robin-irvine checks as on native: SGDT, SIDT, SLDT, STR, SMSW, PUSHF, MOV and PUSH CS at"
+            + " CPL 0 and 3 show the guest's own tables, CR0, IF/IOPL and CPL; POPF, LAR, LSL, VERR, VERW, INT,"
+            + " IRET and a call gate behave as on native"),
     REQUIRED_ACCOUNTING_001_COUNTS_BOUNDED_BY_GUEST_EVENTS(Source.POPEK_GOLDBERG, Needs.UNMODIFIED_KERNEL,
             "no count is negative, and exits plus hypercalls never outnumber the guest's instructions, exceptions"
             + " and interrupts that could cause them"),
