@@ -93,6 +93,11 @@ public final class Cpu {
     private int deliveringVector = -1;
 
     final CpuCounters counters = new CpuCounters();
+
+    /** Never a page address: no hypervisor entry page is set. */
+    private static final int NO_ENTRY_PAGE = 1;
+    private int hypervisorEntryPage = NO_ENTRY_PAGE;
+    private HypervisorEntry hypervisorEntry;
     final SystemOps.InnerStack innerStack = new SystemOps.InnerStack(this);
     /** Compiled blocks, or null when the interpreter runs alone ({@code -Dhvlab.jit=false}). */
     final BlockCache blocks;
@@ -204,6 +209,12 @@ public final class Cpu {
             }
             startEip = eip;
             startEsp = reg[ESP];
+            if (((segBase[CS] + eip) & ~0xFFF) == hypervisorEntryPage && cpl == 0) {
+                if (enterHypervisor()) {
+                    return;
+                }
+                continue;
+            }
             if (compiled != null && code32 && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
                 int physical = mmu.codePhysical(segBase[CS] + eip, eip);
                 CompiledBlock block = physical < 0 ? null : compiled.find(physical, eip, true, mmu);
@@ -223,6 +234,22 @@ public final class Cpu {
         }
     }
 
+    /**
+     * Calls the hypervisor at its entry address; returns true when the run loop must leave. A handler that leaves
+     * the CPU where it was would loop for ever without retiring an instruction: that is a hypervisor bug, and the
+     * machine shuts down with a message saying so rather than hang.
+     */
+    private boolean enterHypervisor() {
+        int entry = segBase[CS] + eip;
+        hypervisorEntry.enter(this, entry & 0xFFF);
+        if (segBase[CS] + eip == entry && cpl == 0 && !halted) {
+            host.shutdown("hypervisor entry 0x" + Integer.toHexString(entry) + " returned without leaving it");
+            halted = true;
+            stopRequested = true;
+        }
+        return halted || stopRequested;
+    }
+
     /** One instruction at a time through the interpreter, each shown to the tracer before it runs. */
     private void runTraced(long end) {
         final InstructionTracer trace = tracer;
@@ -232,6 +259,12 @@ public final class Cpu {
             }
             startEip = eip;
             startEsp = reg[ESP];
+            if (((segBase[CS] + eip) & ~0xFFF) == hypervisorEntryPage && cpl == 0) {
+                if (enterHypervisor()) {
+                    return;
+                }
+                continue;
+            }
             trace.beforeInstruction(this);
             interpreter.step();
             retired++;
@@ -361,6 +394,37 @@ public final class Cpu {
     /** Tells the CPU that an interrupt line may have changed; it looks at the controller before the next instruction. */
     public void signalInterrupt() {
         eventPending = true;
+    }
+
+    /**
+     * Makes the 4 KiB linear page at {@code linearPage} the hypervisor's entry page: arriving at an address in it at
+     * CPL 0 calls {@code entry} instead of fetching there. One page per CPU; null removes it.
+     */
+    public void setHypervisorEntryPage(int linearPage, HypervisorEntry entry) {
+        if ((linearPage & 0xFFF) != 0) {
+            throw new IllegalArgumentException("the hypervisor entry page must be page aligned: 0x"
+                    + Integer.toHexString(linearPage));
+        }
+        hypervisorEntry = entry;
+        hypervisorEntryPage = entry == null ? NO_ENTRY_PAGE : linearPage;
+    }
+
+    /** IRET with a 32-bit operand size, as the hypervisor's own IRET instruction would execute it. */
+    public void returnFromInterrupt() {
+        opSize32 = true;
+        startEip = eip;
+        startEsp = reg[ESP];
+        SystemOps.iret(interpreter);
+    }
+
+    /** A 32-bit read at a linear address with supervisor privilege (a ring-0 access through paging). */
+    public int readSupervisor32(int linear) {
+        return mmu.readSystem32(linear);
+    }
+
+    /** A 32-bit write at a linear address with supervisor privilege. */
+    public void writeSupervisor32(int linear, int value) {
+        mmu.writeSystem32(linear, value);
     }
 
     /** Drops every cached translation (the platform changed what addresses mean, e.g. the A20 gate). */
