@@ -94,6 +94,15 @@ public final class Cpu {
 
     final CpuCounters counters = new CpuCounters();
 
+    /** DR6.BS: the debug exception was a single step (SDM Vol. 3A, 17.2.3). */
+    static final int DR6_SINGLE_STEP = 1 << 14;
+    /** An interrupt or exception was delivered during the current instruction (no single-step trap after it). */
+    private boolean eventDelivered;
+    /** A single-step trap waits one instruction (after MOV SS or POP SS). */
+    private boolean singleStepDeferred;
+    /** Retired count right after the last MOV SS or POP SS (SDM 6.8.3: it delays debug traps too). */
+    private long stackLoadAt = -1;
+
     /** Never a page address: no hypervisor entry page is set. */
     private static final int NO_ENTRY_PAGE = 1;
     private int hypervisorEntryPage = NO_ENTRY_PAGE;
@@ -215,7 +224,7 @@ public final class Cpu {
                 }
                 continue;
             }
-            if (compiled != null && code32 && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
+            if (compiled != null && code32 && (flags & TF) == 0 && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
                 int physical = mmu.codePhysical(segBase[CS] + eip, eip);
                 CompiledBlock block = physical < 0 ? null : compiled.find(physical, eip, true, mmu);
                 if (block != null) {
@@ -226,10 +235,15 @@ public final class Cpu {
                     continue;
                 }
             }
+            boolean singleStep = (flags & TF) != 0 || singleStepDeferred;
+            eventDelivered = false;
             interp.step();
             retired++;
             if (halted || stopRequested) {
                 return;
+            }
+            if (singleStep) {
+                singleStepTrap();
             }
         }
     }
@@ -266,10 +280,15 @@ public final class Cpu {
                 continue;
             }
             trace.beforeInstruction(this);
+            boolean singleStep = (flags & TF) != 0 || singleStepDeferred;
+            eventDelivered = false;
             interpreter.step();
             retired++;
             if (halted || stopRequested) {
                 return;
+            }
+            if (singleStep) {
+                singleStepTrap();
             }
         }
     }
@@ -328,6 +347,28 @@ public final class Cpu {
     }
 
     /** Delivers a fault raised by an instruction, with the double- and triple-fault rules of SDM 6.15 (Table 6-5). */
+    /**
+     * The single-step trap (SDM Vol. 3A, 17.3.1.4): an instruction that began with EFLAGS.TF set is followed by #DB
+     * with DR6.BS. Not after an instruction that itself raised an interrupt or exception (INT n, INT3 and INTO
+     * clear TF on the way to their handler), and one instruction later after MOV SS or POP SS.
+     */
+    private void singleStepTrap() {
+        if (eventDelivered) {
+            singleStepDeferred = false;
+            return;
+        }
+        if (stackLoadAt == retired && !singleStepDeferred) {
+            singleStepDeferred = true;
+            return;
+        }
+        singleStepDeferred = false;
+        dr[6] |= DR6_SINGLE_STEP;
+        startEip = eip;
+        startEsp = reg[ESP];
+        counters.exception(Exceptions.DB);
+        deliverException(Exceptions.DB, Exceptions.NO_ERROR_CODE);
+    }
+
     private void deliverException(int vector, int error) {
         int previous = deliveringVector;
         if (previous == Exceptions.DF) {
@@ -795,6 +836,7 @@ public final class Cpu {
         loadSegmentCache(seg, selector, hi, lo);
         if (seg == SS) {
             interruptShadowAt = retired + 1;
+            stackLoadAt = retired + 1;
         }
     }
 
@@ -841,6 +883,7 @@ public final class Cpu {
 
     void interrupt(int vector, int errorCode, InterruptKind kind) {
         halted = false;
+        eventDelivered = true;
         if (!protectedMode()) {
             interruptRealMode(vector);
             return;
