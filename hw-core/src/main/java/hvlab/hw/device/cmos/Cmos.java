@@ -323,7 +323,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         long baseDays = CivilCalendar.daysFromCivil(baseYear, baseMonth, baseDay);
         long epochSecond = baseEpochSecond() + elapsed;
         long days = Math.floorDiv(epochSecond, CivilCalendar.SECONDS_PER_DAY);
-        int secondOfDay = (int) Math.floorMod(epochSecond, CivilCalendar.SECONDS_PER_DAY);
+        int secondOfDay = Math.floorMod(epochSecond, CivilCalendar.SECONDS_PER_DAY);
         long date = CivilCalendar.civilFromDays(days);
         year = CivilCalendar.year(date);
         month = CivilCalendar.month(date);
@@ -331,7 +331,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         hour = secondOfDay / 3600;
         minute = secondOfDay / 60 % 60;
         second = secondOfDay % 60;
-        dayOfWeek = (int) Math.floorMod(baseDayOfWeek - 1 + days - baseDays, 7) + 1;
+        dayOfWeek = Math.floorMod(baseDayOfWeek - 1 + days - baseDays, 7) + 1;
     }
 
     /** Makes the calendar at {@code now} the new base, counting updates from now on. */
@@ -443,7 +443,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         long last = Math.min(lastUpdate, firstUpdate + CivilCalendar.SECONDS_PER_DAY - 1);
         long baseSecondOfDay = Math.floorMod(baseEpochSecond(), CivilCalendar.SECONDS_PER_DAY);
         for (long update = firstUpdate; update <= last; update++) {
-            int secondOfDay = (int) Math.floorMod(baseSecondOfDay + update - baseUpdate, CivilCalendar.SECONDS_PER_DAY);
+            int secondOfDay = Math.floorMod(baseSecondOfDay + update - baseUpdate, CivilCalendar.SECONDS_PER_DAY);
             if (alarmMatches(SECONDS_ALARM, encode(secondOfDay % 60))
                     && alarmMatches(MINUTES_ALARM, encode(secondOfDay / 60 % 60))
                     && alarmMatches(HOURS_ALARM, encodeHours(secondOfDay / 3600))) {
