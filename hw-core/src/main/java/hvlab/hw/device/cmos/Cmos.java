@@ -21,6 +21,8 @@ import java.time.LocalDateTime;
  * Daylight saving (DSE) is not modelled: PCs leave it off.
  */
 public final class Cmos implements ByteIoRegion, Clocked {
+    public static final int PORT = 0x70;
+    public static final int WINDOW = 2;
     public static final LocalDateTime DEFAULT_START = LocalDateTime.of(2000, 1, 1, 0, 0, 0);
     public static final Oscillator TIME_BASE = new Oscillator(32_768);
 
@@ -49,7 +51,6 @@ public final class Cmos implements ByteIoRegion, Clocked {
     static final int A_UPDATE_IN_PROGRESS = 0x80;
     static final int A_DIVIDER = 0x70;
     static final int A_DIVIDER_32768_HZ = 0x20;
-    static final int A_DIVIDER_RESET = 0x60;
     static final int A_RATE = 0x0F;
     static final int B_SET = 0x80;
     static final int B_PERIODIC_ENABLE = 0x40;

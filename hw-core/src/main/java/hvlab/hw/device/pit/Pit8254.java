@@ -19,6 +19,8 @@ import hvlab.hw.irq.IrqLine;
  * to be high with it: a machine without a BIOS leaves programming to the guest.
  */
 public final class Pit8254 implements ByteIoRegion, Clocked {
+    public static final int PORT = 0x40;
+    public static final int WINDOW = 4;
     public static final long INPUT_HZ = 1_193_182L;
     public static final Oscillator INPUT_CLOCK = new Oscillator(INPUT_HZ);
 
