@@ -7,6 +7,9 @@ public final class RecordingLine implements IrqLine {
     private boolean level;
     private int risingEdges;
 
+    public RecordingLine() {
+    }
+
     @Override
     public void set(boolean high) {
         if (high && !level) {

@@ -6,6 +6,9 @@ import hvlab.hw.irq.InterruptController;
 public final class StubInterruptController implements InterruptController {
     private int pendingVector = -1;
 
+    public StubInterruptController() {
+    }
+
     public void request(int vector) {
         pendingVector = vector;
     }

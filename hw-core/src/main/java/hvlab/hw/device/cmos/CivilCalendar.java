@@ -50,6 +50,6 @@ final class CivilCalendar {
 
     /** 1 = Sunday ... 7 = Saturday, as the MC146818 counts. */
     static int dayOfWeek(long days) {
-        return (int) Math.floorMod(days + 4, 7) + 1;
+        return Math.floorMod(days + 4, 7) + 1;
     }
 }

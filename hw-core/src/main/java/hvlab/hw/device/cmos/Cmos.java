@@ -21,6 +21,8 @@ import java.time.LocalDateTime;
  * Daylight saving (DSE) is not modelled: PCs leave it off.
  */
 public final class Cmos implements ByteIoRegion, Clocked {
+    public static final int PORT = 0x70;
+    public static final int WINDOW = 2;
     public static final LocalDateTime DEFAULT_START = LocalDateTime.of(2000, 1, 1, 0, 0, 0);
     public static final Oscillator TIME_BASE = new Oscillator(32_768);
 
@@ -49,7 +51,6 @@ public final class Cmos implements ByteIoRegion, Clocked {
     static final int A_UPDATE_IN_PROGRESS = 0x80;
     static final int A_DIVIDER = 0x70;
     static final int A_DIVIDER_32768_HZ = 0x20;
-    static final int A_DIVIDER_RESET = 0x60;
     static final int A_RATE = 0x0F;
     static final int B_SET = 0x80;
     static final int B_PERIODIC_ENABLE = 0x40;
@@ -323,7 +324,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         long baseDays = CivilCalendar.daysFromCivil(baseYear, baseMonth, baseDay);
         long epochSecond = baseEpochSecond() + elapsed;
         long days = Math.floorDiv(epochSecond, CivilCalendar.SECONDS_PER_DAY);
-        int secondOfDay = (int) Math.floorMod(epochSecond, CivilCalendar.SECONDS_PER_DAY);
+        int secondOfDay = Math.floorMod(epochSecond, CivilCalendar.SECONDS_PER_DAY);
         long date = CivilCalendar.civilFromDays(days);
         year = CivilCalendar.year(date);
         month = CivilCalendar.month(date);
@@ -331,7 +332,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         hour = secondOfDay / 3600;
         minute = secondOfDay / 60 % 60;
         second = secondOfDay % 60;
-        dayOfWeek = (int) Math.floorMod(baseDayOfWeek - 1 + days - baseDays, 7) + 1;
+        dayOfWeek = Math.floorMod(baseDayOfWeek - 1 + days - baseDays, 7) + 1;
     }
 
     /** Makes the calendar at {@code now} the new base, counting updates from now on. */
@@ -443,7 +444,7 @@ public final class Cmos implements ByteIoRegion, Clocked {
         long last = Math.min(lastUpdate, firstUpdate + CivilCalendar.SECONDS_PER_DAY - 1);
         long baseSecondOfDay = Math.floorMod(baseEpochSecond(), CivilCalendar.SECONDS_PER_DAY);
         for (long update = firstUpdate; update <= last; update++) {
-            int secondOfDay = (int) Math.floorMod(baseSecondOfDay + update - baseUpdate, CivilCalendar.SECONDS_PER_DAY);
+            int secondOfDay = Math.floorMod(baseSecondOfDay + update - baseUpdate, CivilCalendar.SECONDS_PER_DAY);
             if (alarmMatches(SECONDS_ALARM, encode(secondOfDay % 60))
                     && alarmMatches(MINUTES_ALARM, encode(secondOfDay / 60 % 60))
                     && alarmMatches(HOURS_ALARM, encodeHours(secondOfDay / 3600))) {

@@ -21,6 +21,8 @@ import java.util.function.Consumer;
  * flag, translation), keyboard scanning, A20 enabled (the callback is not called for this initial state).
  */
 public final class I8042 implements ByteIoRegion {
+    public static final int DATA_PORT = 0x60;
+    public static final int COMMAND_PORT = 0x64;
     public static final int DATA = 0;
     public static final int STATUS_COMMAND = 4;
     public static final int WINDOW = 5;

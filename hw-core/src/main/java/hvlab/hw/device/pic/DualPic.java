@@ -9,6 +9,9 @@ import hvlab.hw.irq.IrqLine;
  * IRQ2 pin is routed to IRQ9, as on the AT, because IR2 carries the cascade.
  */
 public final class DualPic implements InterruptController {
+    public static final int MASTER_PORT = 0x20;
+    public static final int SLAVE_PORT = 0xA0;
+    public static final int ELCR_PORT = 0x4D0;
     public static final int CASCADE_INPUT = 2;
     public static final int IRQS = 16;
 

@@ -7,6 +7,7 @@ import hvlab.hw.device.ByteIoRegion;
  * level-triggered. IRQ0, 1, 2, 8 and 13 are wired edge-only on a PC, so their bits stay 0.
  */
 public final class Elcr implements ByteIoRegion {
+    public static final int WINDOW = 2;
     static final int MASTER_WRITABLE = 0xF8;
     static final int SLAVE_WRITABLE = 0xDE;
 

@@ -15,6 +15,7 @@ import hvlab.hw.irq.IrqLine;
  * IR7 vector without setting ISR ("spurious IR7", 8259A datasheet, "Edge and Level Triggered Modes").
  */
 public final class Pic8259 implements ByteIoRegion, InterruptController {
+    public static final int WINDOW = 2;
     private static final int ICW1 = 0x10;
     private static final int ICW1_IC4 = 0x01;
     private static final int ICW1_SNGL = 0x02;

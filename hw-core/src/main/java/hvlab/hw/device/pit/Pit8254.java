@@ -19,6 +19,8 @@ import hvlab.hw.irq.IrqLine;
  * to be high with it: a machine without a BIOS leaves programming to the guest.
  */
 public final class Pit8254 implements ByteIoRegion, Clocked {
+    public static final int PORT = 0x40;
+    public static final int WINDOW = 4;
     public static final long INPUT_HZ = 1_193_182L;
     public static final Oscillator INPUT_CLOCK = new Oscillator(INPUT_HZ);
 
@@ -55,25 +57,23 @@ public final class Pit8254 implements ByteIoRegion, Clocked {
 
     @Override
     public int readByte(int offset) {
-        if (offset < CONTROL_WORD) {
-            return counters[offset].read(currentTick());
+        if (offset >= CONTROL_WORD) {
+            return 0xFF; // the control word register cannot be read (8254 datasheet, Table 1)
         }
-        // The control word register cannot be read (8254 datasheet, Table 1).
-        return 0xFF;
+        return counters[offset].read(signalOut0Now());
     }
 
     @Override
     public void writeByte(int offset, int value) {
-        long tick = currentTick();
+        long tick = signalOut0Now();
         if (offset < CONTROL_WORD) {
-            changeCounter(offset, tick);
             counters[offset].writeCount(tick, value & 0xFF);
-            changedCounter(offset, tick);
         } else if (offset == CONTROL_WORD) {
             controlWord(tick, value & 0xFF);
         } else {
             errors.report("write outside the 8254's four ports, offset", offset);
         }
+        signalOut0(tick);
     }
 
     private void controlWord(long tick, int value) {
@@ -83,13 +83,11 @@ public final class Pit8254 implements ByteIoRegion, Clocked {
             return;
         }
         int access = value >>> 4 & 3;
-        changeCounter(select, tick);
         if (access == LATCH) {
             counters[select].latchCount(tick);
         } else {
             counters[select].program(tick, access, value >>> 1 & 7, (value & 1) != 0);
         }
-        changedCounter(select, tick);
     }
 
     // 8254 datasheet, "Read-Back Command": bit 5 = !COUNT, bit 4 = !STATUS, bits 3-1 select counters 2-0.
@@ -109,17 +107,16 @@ public final class Pit8254 implements ByteIoRegion, Clocked {
 
     /** OUT of counter {@code n} now. */
     public boolean out(int n) {
-        long tick = currentTick();
+        long tick = signalOut0Now();
         counters[n].catchUp(tick);
         return counters[n].outAt(tick);
     }
 
     /** Drives the GATE input of counter {@code n}. */
     public void setGate(int n, boolean high) {
-        long tick = currentTick();
-        changeCounter(n, tick);
+        long tick = signalOut0Now();
         counters[n].setGate(tick, high);
-        changedCounter(n, tick);
+        signalOut0(tick);
     }
 
     long currentTick() {
@@ -136,17 +133,14 @@ public final class Pit8254 implements ByteIoRegion, Clocked {
         signalOut0(INPUT_CLOCK.ticksAt(nowNanos));
     }
 
-    /** Before reprogramming counter 0, its edges up to now reach IRQ0 under the old programming. */
-    private void changeCounter(int n, long tick) {
-        if (n == 0) {
-            signalOut0(tick);
-        }
-    }
-
-    private void changedCounter(int n, long tick) {
-        if (n == 0) {
-            signalOut0(tick);
-        }
+    /**
+     * Every access first lets OUT0's edges up to now reach IRQ0 under the programming that made them, since an
+     * access may reprogram the counter or apply a pending reload; returns the current tick.
+     */
+    private long signalOut0Now() {
+        long tick = currentTick();
+        signalOut0(tick);
+        return tick;
     }
 
     private void signalOut0(long tick) {

@@ -12,6 +12,7 @@ import hvlab.hw.device.ByteIoRegion;
  * delay loops count its flips. The port resets to 0, so gate 2 starts low.
  */
 public final class SystemControlPortB implements ByteIoRegion {
+    public static final int PORT = 0x61;
     public static final int REFRESH_PERIOD_TICKS = 18;
 
     public record State(int control) {

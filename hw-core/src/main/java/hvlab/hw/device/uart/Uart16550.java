@@ -20,6 +20,9 @@ import java.util.function.IntConsumer;
  * so the line is the interrupt condition AND MCR.OUT2 AND NOT MCR.LOOP.
  */
 public final class Uart16550 implements ByteIoRegion, Clocked {
+    public static final int COM1_PORT = 0x3F8;
+    public static final int COM2_PORT = 0x2F8;
+    public static final int WINDOW = 8;
     public static final long CRYSTAL_HZ = 1_843_200L;
     public static final int FIFO_SIZE = 16;
     /** Divisor at reset (9600 baud); the datasheet leaves the latch undefined. */

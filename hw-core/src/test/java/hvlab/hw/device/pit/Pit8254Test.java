@@ -243,6 +243,20 @@ class Pit8254Test {
     }
 
     @Test
+    void readingCounter0AfterAReloadStillSignalsTheEdgeThatEndedTheOldCycle() {
+        // "Mode 2": the edge at the end of the old cycle belongs to the old count, even if nobody advanced the PIT
+        program(0, 0x34, 100);
+        atTick(50);
+        pit.writeByte(0, 10);
+        pit.writeByte(0, 0);
+        clock.advanceTo(Pit8254.INPUT_CLOCK.nanosAt(105)); // the machine has not called advanceTo yet
+        assertThat(readWord(0)).isEqualTo(6);
+        assertThat(irq0.risingEdges()).isEqualTo(1);
+        atTick(111);
+        assertThat(irq0.risingEdges()).isEqualTo(2);
+    }
+
+    @Test
     void mode3NewCountTakesEffectAtTheEndOfTheCurrentHalfCycle() {
         // "Mode 3": a new count is loaded at the end of the current half-cycle
         program(0, 0x36, 10); // high at ticks 1-5, low from 6
