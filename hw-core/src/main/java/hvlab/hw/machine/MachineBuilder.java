@@ -12,6 +12,8 @@ import hvlab.hw.device.i8042.I8042;
 import hvlab.hw.device.i8042.SystemControlPortA;
 import hvlab.hw.device.ioapic.IoApic;
 import hvlab.hw.device.pic.DualPic;
+import hvlab.hw.device.pic.Elcr;
+import hvlab.hw.device.pic.Pic8259;
 import hvlab.hw.device.pit.Pit8254;
 import hvlab.hw.device.pit.SystemControlPortB;
 import hvlab.hw.device.post.PostCodePort;
@@ -27,13 +29,8 @@ import java.util.function.IntConsumer;
 public final class MachineBuilder {
     public static final int DEFAULT_RAM = 128 << 20;
 
-    // PC/AT port assignments.
-    static final int PIC_MASTER = 0x20, PIC_SLAVE = 0xA0, ELCR = 0x4D0, PIT = 0x40, KEYBOARD_DATA = 0x60,
-            PORT_B = 0x61, KEYBOARD_STATUS = 0x64, CMOS = 0x70, POST = 0x80, PORT_A = 0x92, DEBUG_EXIT = 0xF4,
-            COM1 = 0x3F8;
+    // PC/AT ISA interrupt lines.
     static final int COM1_IRQ = 4, KEYBOARD_IRQ = 1, MOUSE_IRQ = 12, RTC_IRQ = 8, PIT_IRQ = 0;
-    // xAPIC windows (SDM Vol. 3A, 11.4.1; 82093AA datasheet).
-    static final long LOCAL_APIC_BASE = 0xFEE00000L, IO_APIC_BASE = 0xFEC00000L;
     /** The local APIC's base address MSR (SDM Vol. 3A, 11.4.4). */
     static final int IA32_APIC_BASE = 0x1B;
 
@@ -75,35 +72,35 @@ public final class MachineBuilder {
         LocalApic localApic = new LocalApic(clock, pic, ioApic::eoi);
         apicBus.attach(localApic);
         IsaInterruptRouting isa = new IsaInterruptRouting(pic, ioApic);
-        ports.map(PIC_MASTER, 2, "8259A master", pic.master());
-        ports.map(PIC_SLAVE, 2, "8259A slave", pic.slave());
-        ports.map(ELCR, 2, "ELCR", pic.elcr());
-        mmio.map(LOCAL_APIC_BASE, 0x1000, "local APIC", localApic);
-        mmio.map(IO_APIC_BASE, 0x1000, "I/O APIC", ioApic);
+        ports.map(DualPic.MASTER_PORT, Pic8259.WINDOW, "8259A master", pic.master());
+        ports.map(DualPic.SLAVE_PORT, Pic8259.WINDOW, "8259A slave", pic.slave());
+        ports.map(DualPic.ELCR_PORT, Elcr.WINDOW, "ELCR", pic.elcr());
+        mmio.map(LocalApic.DEFAULT_BASE, LocalApic.WINDOW_SIZE, "local APIC", localApic);
+        mmio.map(IoApic.DEFAULT_BASE, IoApic.WINDOW_SIZE, "I/O APIC", ioApic);
 
         // Timers: the 8254 on IRQ0 (its counter 2 gated through port 0x61), the RTC on IRQ8.
         Pit8254 pit = new Pit8254(isa.irq(PIT_IRQ), clock);
-        ports.map(PIT, 4, "8254 PIT", pit);
-        ports.map(PORT_B, 1, "system control port B", new SystemControlPortB(pit));
+        ports.map(Pit8254.PORT, Pit8254.WINDOW, "8254 PIT", pit);
+        ports.map(SystemControlPortB.PORT, 1, "system control port B", new SystemControlPortB(pit));
         Cmos cmos = new Cmos(isa.irq(RTC_IRQ), clock);
         cmos.setMemorySize(ramBytes);
-        ports.map(CMOS, 2, "MC146818 RTC/CMOS", cmos);
+        ports.map(Cmos.PORT, Cmos.WINDOW, "MC146818 RTC/CMOS", cmos);
 
         // The console: COM1, a 16550A on IRQ4.
         Uart16550 uart = new Uart16550(isa.irq(COM1_IRQ), serialOutput, clock);
-        ports.map(COM1, 8, "16550A COM1", uart);
+        ports.map(Uart16550.COM1_PORT, Uart16550.WINDOW, "16550A COM1", uart);
 
         // Keyboard controller with the A20 gate and the reset line; port 0x92 does both fast.
         I8042 keyboard = new I8042(isa.irq(KEYBOARD_IRQ), isa.irq(MOUSE_IRQ), a20 -> setA20(memory, cpu, a20),
                 () -> board.reset("i8042 reset pulse"));
-        ports.map(KEYBOARD_DATA, 1, "i8042 data", keyboard.dataPort());
-        ports.map(KEYBOARD_STATUS, 1, "i8042 command/status", keyboard.commandPort());
-        ports.map(PORT_A, 1, "system control port A",
+        ports.map(I8042.DATA_PORT, 1, "i8042 data", keyboard.dataPort());
+        ports.map(I8042.COMMAND_PORT, 1, "i8042 command/status", keyboard.commandPort());
+        ports.map(SystemControlPortA.PORT, 1, "system control port A",
                 new SystemControlPortA(a20 -> setA20(memory, cpu, a20), () -> board.reset("port 0x92 fast reset")));
 
         // Debug devices: POST codes, and QEMU's isa-debug-exit so a guest ends the same way on both.
-        ports.map(POST, 1, "POST code port", new PostCodePort());
-        ports.map(DEBUG_EXIT, 4, "isa-debug-exit", new DebugExit(board::debugExit));
+        ports.map(PostCodePort.PORT, 1, "POST code port", new PostCodePort());
+        ports.map(DebugExit.DEFAULT_IOBASE, DebugExit.IOSIZE, "isa-debug-exit", new DebugExit(board::debugExit));
 
         Platform platform = new Platform(clock, memory, mmio, ports, cpu, pic, pit, uart, cmos, localApic, ioApic);
         board.attach(platform);
