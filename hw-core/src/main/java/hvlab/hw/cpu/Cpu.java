@@ -194,11 +194,7 @@ public final class Cpu {
                 }
             }
             try {
-                if (tracer == null) {
-                    runInstructions(end);
-                } else {
-                    runTraced(end);
-                }
+                runInstructions(end);
             } catch (CpuFault fault) {
                 eip = startEip;
                 reg[ESP] = startEsp;
@@ -208,9 +204,14 @@ public final class Cpu {
         }
     }
 
+    /**
+     * The run loop: hypervisor entries, compiled blocks when the code has them, else one instruction through the
+     * interpreter. With a tracer, every instruction goes through the interpreter and is shown to it first.
+     */
     private void runInstructions(long end) {
         final Interpreter interp = interpreter;
-        final BlockCache compiled = blocks;
+        final InstructionTracer trace = tracer;
+        final BlockCache compiled = trace == null ? blocks : null;
         runEnd = end;
         while (retired < end) {
             if (eventPending && checkEvents()) {
@@ -234,6 +235,9 @@ public final class Cpu {
                     }
                     continue;
                 }
+            }
+            if (trace != null) {
+                trace.beforeInstruction(this);
             }
             boolean singleStep = (flags & TF) != 0 || singleStepDeferred;
             eventDelivered = false;
@@ -262,35 +266,6 @@ public final class Cpu {
             stopRequested = true;
         }
         return halted || stopRequested;
-    }
-
-    /** One instruction at a time through the interpreter, each shown to the tracer before it runs. */
-    private void runTraced(long end) {
-        final InstructionTracer trace = tracer;
-        while (retired < end) {
-            if (eventPending && checkEvents()) {
-                return;
-            }
-            startEip = eip;
-            startEsp = reg[ESP];
-            if (((segBase[CS] + eip) & ~0xFFF) == hypervisorEntryPage && cpl == 0) {
-                if (enterHypervisor()) {
-                    return;
-                }
-                continue;
-            }
-            trace.beforeInstruction(this);
-            boolean singleStep = (flags & TF) != 0 || singleStepDeferred;
-            eventDelivered = false;
-            interpreter.step();
-            retired++;
-            if (halted || stopRequested) {
-                return;
-            }
-            if (singleStep) {
-                singleStepTrap();
-            }
-        }
     }
 
     /** Sees each instruction before it executes ({@code hvlab run --trace}). */
