@@ -381,7 +381,7 @@ final class Alu {
         if (count == 0) {
             return dst;
         }
-        int bits = BITS[size], m = MASK[size], s = SIGN[size];
+        int m = MASK[size], s = SIGN[size];
         long res;
         boolean carry;
         if (size == WORD) {

@@ -92,7 +92,7 @@ final class BlockCompiler {
             block.code32 = true;
             block.instructions = n;
             return block;
-        } catch (Throwable failure) {
+        } catch (Throwable failure) { // MethodHandle.invoke declares Throwable; the constructor itself throws nothing
             throw new IllegalStateException("cannot instantiate the block at eip 0x" + Integer.toHexString(eip), failure);
         }
     }

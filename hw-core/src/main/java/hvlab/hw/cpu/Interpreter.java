@@ -737,7 +737,8 @@ final class Interpreter {
         };
     }
 
-    private void loadFarPointer(int seg) {
+    /** LES, LDS, LSS, LFS, LGS: a far pointer from memory into a segment register and a general register. */
+    void loadFarPointer(int seg) {
         int size = size();
         modrm();
         requireMemoryOperand();
@@ -747,9 +748,6 @@ final class Interpreter {
         writeReg(c.modrmReg, size, offset);
     }
 
-    void loadFarPointerTwoByte(int seg) {
-        loadFarPointer(seg);
-    }
 
     private void enter() {
         int frameSize = c.fetch16();

@@ -30,7 +30,7 @@ final class StringOps {
             once(in, kind, size);
             return;
         }
-        repeat(in, kind, size, 0);
+        repeat(in, kind, size);
     }
 
     /** 6C-6F: INS and OUTS; the I/O permission is checked once, before the first iteration. */
@@ -43,10 +43,10 @@ final class StringOps {
             once(in, kind, size);
             return;
         }
-        repeat(in, kind, size, 0);
+        repeat(in, kind, size);
     }
 
-    private static void repeat(Interpreter in, int kind, int size, int unused) {
+    private static void repeat(Interpreter in, int kind, int size) {
         Cpu c = in.c;
         boolean conditional = kind == 0xA6 || kind == 0xAE;
         boolean whileEqual = c.repPrefix == 0xF3;
@@ -138,7 +138,4 @@ final class StringOps {
         }
     }
 
-    static int sizeInBytes(int size) {
-        return size == DWORD ? 4 : size == BYTE ? 1 : 2;
-    }
 }

@@ -413,10 +413,7 @@ final class SystemOps {
             offset &= 0xFFFF;
         }
         if (!c.protectedMode() || c.v86Mode()) {
-            int sp = c.stackAdd(c.sp(), -2 * width);
-            writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
-            writeStack(c, sp, c.eip, width);
-            c.setSp(sp);
+            pushFarReturnAddress(c, width);
             loadRealOrV86Cs(c, selector);
             c.eip = offset;
             return;
@@ -427,15 +424,20 @@ final class SystemOps {
         }
         if (!target.gate) {
             checkTargetLimit(c, offset, target.hi, target.lo);
-            int sp = c.stackAdd(c.sp(), -2 * width);
-            c.linearForWrite(SS, sp, 2 * width);
-            writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
-            writeStack(c, sp, c.eip, width);
-            c.setSp(sp);
+            pushFarReturnAddress(c, width);
             loadCodeSegment(c, (target.selector & 0xFFFC) | c.cpl, target.hi, target.lo, offset);
             return;
         }
         callThroughGate(c, target);
+    }
+
+    /** Pushes CS and EIP for a far CALL on the current stack; both slots are checked before either is written. */
+    private static void pushFarReturnAddress(Cpu c, int width) {
+        int sp = c.stackAdd(c.sp(), -2 * width);
+        c.linearForWrite(SS, sp, 2 * width);
+        writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
+        writeStack(c, sp, c.eip, width);
+        c.setSp(sp);
     }
 
     /** CALL through a call gate, to the same or a more privileged level (SDM 5.8.5, Figure 5-13). */
@@ -460,11 +462,7 @@ final class SystemOps {
             loadCodeSegment(c, (target.selector & 0xFFFC) | dpl, target.hi, target.lo, offset);
             return;
         }
-        int sp = c.stackAdd(c.sp(), -2 * width);
-        c.linearForWrite(SS, sp, 2 * width);
-        writeStack(c, c.stackAdd(sp, width), c.segSel[CS], width);
-        writeStack(c, sp, c.eip, width);
-        c.setSp(sp);
+        pushFarReturnAddress(c, width);
         loadCodeSegment(c, (target.selector & 0xFFFC) | c.cpl, target.hi, target.lo, offset);
     }
 

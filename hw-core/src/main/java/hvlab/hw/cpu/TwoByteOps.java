@@ -268,9 +268,9 @@ final class TwoByteOps {
                 in.writeReg(c.modrmReg, size, in.imul2(in.readReg(c.modrmReg, size), in.readRm(size), size));
             }
             case 0xB0, 0xB1 -> compareExchange(op == 0xB0 ? BYTE : in.size());
-            case 0xB2 -> in.loadFarPointerTwoByte(SS);
-            case 0xB4 -> in.loadFarPointerTwoByte(FS);
-            case 0xB5 -> in.loadFarPointerTwoByte(GS);
+            case 0xB2 -> in.loadFarPointer(SS);
+            case 0xB4 -> in.loadFarPointer(FS);
+            case 0xB5 -> in.loadFarPointer(GS);
             case 0xB6, 0xB7, 0xBE, 0xBF -> {
                 int size = in.size();
                 int srcSize = (op & 1) == 0 ? BYTE : WORD;

@@ -29,6 +29,12 @@ class PagingTest {
         bench.memory.writeU32(PAGE_TABLE + (linear >>> 12) * 4, value);
     }
 
+    /** A dword as the four instruction bytes that encode it. */
+    private static String littleEndianHex(int value) {
+        return String.format("%02x %02x %02x %02x", value & 0xFF, value >>> 8 & 0xFF, value >>> 16 & 0xFF,
+                value >>> 24);
+    }
+
     private int pteOf(int linear) {
         return bench.memory.readU32(PAGE_TABLE + (linear >>> 12) * 4);
     }
@@ -112,8 +118,7 @@ class PagingTest {
         pte(0x300000, 0x300000 | USER_RW);
         // mov eax,[0x300000]; mov dword [PTE(0x300000)], 0x302007; invlpg [0x300000]; mov ebx,[0x300000]
         int pteAddress = PAGE_TABLE + (0x300000 >>> 12) * 4;
-        String pteAddressHex = String.format("%02x %02x %02x %02x", pteAddress & 0xFF, pteAddress >>> 8 & 0xFF,
-                pteAddress >>> 16 & 0xFF, pteAddress >>> 24);
+        String pteAddressHex = littleEndianHex(pteAddress);
         Cpu cpu = bench.code("a1 00 00 30 00  c7 05 " + pteAddressHex + " 07 20 30 00  0f 01 3d 00 00 30 00"
                 + "  8b 1d 00 00 30 00").run();
         assertThat(cpu.register(Cpu.EAX)).isEqualTo(0x11111111);
@@ -142,8 +147,7 @@ class PagingTest {
         pte(0x300000, 0x300000 | USER_RW | Mmu.PTE_G);
         pte(0x301000, 0x301000 | USER_RW);
         int pteAddress = PAGE_TABLE + (0x300000 >>> 12) * 4;
-        String pteAddressHex = String.format("%02x %02x %02x %02x", pteAddress & 0xFF, pteAddress >>> 8 & 0xFF,
-                pteAddress >>> 16 & 0xFF, pteAddress >>> 24);
+        String pteAddressHex = littleEndianHex(pteAddress);
         // mov eax,[0x300000]; repoint the PTE; mov ecx,cr3; mov cr3,ecx; mov ebx,[0x300000]
         Cpu cpu = bench.code("a1 00 00 30 00  c7 05 " + pteAddressHex + " 07 21 30 00  0f 20 d9  0f 22 d9"
                 + "  8b 1d 00 00 30 00").run();
