@@ -370,7 +370,11 @@ public final class Cpu {
         eventPending = true;
     }
 
-    void shutdown(String reason) {
+    /**
+     * The shutdown state (triple fault, SDM 6.15), also entered by host software that gives the machine up, e.g. a
+     * hypervisor whose guest failed beyond recovery.
+     */
+    public void shutdown(String reason) {
         halted = true;
         stopRequested = true;
         flags &= ~IF;
@@ -431,6 +435,82 @@ public final class Cpu {
         startEip = eip;
         startEsp = reg[ESP];
         SystemOps.iret(interpreter);
+    }
+
+    // ---- ring-0 host software: the instructions a hypervisor's own code executes at CPL 0 ----
+
+    /** LGDT, as the hypervisor's own instruction. */
+    public void loadGdtr(int base, int limit) {
+        requireHostSoftware();
+        gdtBase = base;
+        gdtLimit = limit & 0xFFFF;
+    }
+
+    /** LIDT, as the hypervisor's own instruction. */
+    public void loadIdtr(int base, int limit) {
+        requireHostSoftware();
+        idtBase = base;
+        idtLimit = limit & 0xFFFF;
+    }
+
+    /** LTR, as the hypervisor's own instruction: the descriptor is checked and marked busy (SDM Vol. 2A "LTR"). */
+    public void loadTaskRegister(int selector) {
+        requireHostSoftware();
+        SystemOps.ltr(this, selector);
+    }
+
+    /** MOV to a segment register, as the hypervisor's own instruction (SDM Vol. 2B "MOV"). */
+    public void loadSegmentRegister(int seg, int selector) {
+        requireHostSoftware();
+        loadSegment(seg, selector);
+    }
+
+    /** MOV to CR0, CR3 or CR4, as the hypervisor's own instruction, with that write's TLB flushes. */
+    public void writeControlRegister(int index, int value) {
+        requireHostSoftware();
+        switch (index) {
+            case 0 -> SystemOps.writeCr0(this, value);
+            case 3 -> SystemOps.writeCr3(this, value);
+            case 4 -> SystemOps.writeCr4(this, value);
+            default -> throw new IllegalArgumentException("CR" + index);
+        }
+    }
+
+    /** INVLPG, as the hypervisor's own instruction. */
+    public void invalidatePage(int linear) {
+        requireHostSoftware();
+        mmu.invalidatePage(linear);
+    }
+
+    /** IN, as the hypervisor's own instruction: the device sees the machine's time as of now. */
+    public int inPort(int port, int width) {
+        requireHostSoftware();
+        return SystemOps.portRead(this, port & 0xFFFF, width);
+    }
+
+    /** OUT, as the hypervisor's own instruction. */
+    public void outPort(int port, int width, int value) {
+        requireHostSoftware();
+        SystemOps.portWrite(this, port & 0xFFFF, width, value);
+    }
+
+    /**
+     * HLT, as the last instruction of a hypervisor's exit path after it has returned to the guest: the CPU waits for
+     * the next interrupt the guest context lets through, as it would had the guest halted itself.
+     */
+    public void halt() {
+        halted = true;
+    }
+
+    /** A 32-bit store to physical memory through the host's direct map; compiled code on the page is retired. */
+    public void writePhysical32(int physical, int value) {
+        mmu.writeHostPhysical32(physical, value);
+    }
+
+    private void requireHostSoftware() {
+        if (cpl != 0 || v86Mode()) {
+            throw new IllegalStateException("host software runs at CPL 0; the CPU is at CPL " + cpl);
+        }
     }
 
     /** A 32-bit read at a linear address with supervisor privilege (a ring-0 access through paging). */
