@@ -27,7 +27,8 @@ public final class Cpu {
             CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
     public static final int CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 16, CR4_PAE = 32,
             CR4_MCE = 64, CR4_PGE = 128, CR4_PCE = 256, CR4_OSFXSR = 512, CR4_OSXMMEXCPT = 1024;
-    static final int CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE;
+    static final int CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE
+            | CR4_OSFXSR;
 
     // Segment cache access bits.
     static final int SEG_READ = 1, SEG_WRITE = 2;
@@ -116,6 +117,7 @@ public final class Cpu {
     long runEnd;
     final Mmu mmu;
     final Interpreter interpreter;
+    final X87 x87;
     final TaskSwitch tasks = new TaskSwitch(this);
 
     public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
@@ -126,6 +128,7 @@ public final class Cpu {
         this.blocks = Boolean.parseBoolean(System.getProperty("hvlab.jit", "true")) ? new BlockCache(ram) : null;
         this.mmu = new Mmu(this);
         this.interpreter = new Interpreter(this);
+        this.x87 = new X87(this, interpreter);
         this.interrupts = InterruptController.NONE;
         this.host = reason -> stopRequested = true;
         reset();
@@ -173,6 +176,7 @@ public final class Cpu {
         halted = false;
         interruptShadowAt = -1;
         deliveringVector = -1;
+        x87.reset();
         mmu.flushAll();
     }
 
@@ -1018,7 +1022,7 @@ public final class Cpu {
                 new CpuState.TableRegister(gdtBase, gdtLimit), new CpuState.TableRegister(idtBase, idtLimit),
                 new CpuState.SegmentRegister(ldtSel, ldtBase, ldtLimit, ldtAttr),
                 new CpuState.SegmentRegister(trSel, trBase, trLimit, trAttr), cpl, halted);
-        return new CpuState(general, java.util.List.copyOf(segments), system, retired);
+        return new CpuState(general, java.util.List.copyOf(segments), system, x87.capture(), retired);
     }
 
     /** Puts the CPU in a captured state (snapshots, tests, test vectors); the TLB starts empty. */
@@ -1073,6 +1077,7 @@ public final class Cpu {
         cpl = -1;
         setCpl(sys.cpl());
         halted = sys.halted();
+        x87.restore(state.fpu());
         retired = state.retiredInstructions();
         interruptShadowAt = -1;
         eventPending = true;

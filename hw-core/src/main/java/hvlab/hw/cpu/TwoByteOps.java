@@ -253,6 +253,7 @@ final class TwoByteOps {
             case 0xA8 -> c.push(c.segSel[GS]);
             case 0xA9 -> c.loadSegment(GS, c.pop());
             case 0xA2 -> CpuIdentity.cpuid(reg);
+            case 0xAE -> c.x87.fxsaveGroup();
             case 0xA3, 0xAB, 0xB3, 0xBB -> bitTestRegister(op);
             case 0xBA -> bitTestImmediate();
             case 0xA4, 0xA5, 0xAC, 0xAD -> {

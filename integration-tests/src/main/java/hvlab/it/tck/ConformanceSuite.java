@@ -325,7 +325,7 @@ public final class ConformanceSuite {
 
     /** The state a guest can see: the registers, not how many instructions the machine retired to get there. */
     private static CpuState guestVisible(CpuState state) {
-        return new CpuState(state.general(), state.segments(), state.system(), 0);
+        return new CpuState(state.general(), state.segments(), state.system(), state.fpu(), 0);
     }
 
     private static String outcomeDifference(GuestRun run, GuestRun reference) {
