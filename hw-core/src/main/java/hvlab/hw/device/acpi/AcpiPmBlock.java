@@ -57,6 +57,8 @@ public final class AcpiPmBlock implements ByteIoRegion, Clocked {
     private int enable;
     private int control;
     private long timerCarriesCleared;
+    /** The level last driven on the SCI line. */
+    private boolean sciAsserted;
 
     /**
      * @param sci     the system control interrupt line (IRQ 9 on a PIIX4 board)
@@ -139,13 +141,17 @@ public final class AcpiPmBlock implements ByteIoRegion, Clocked {
     }
 
     private void updateSci() {
-        sci.set(sciLevel());
+        sciAsserted = sciLevel();
+        sci.set(sciAsserted);
     }
 
-    /** The next bit-23 change of the timer, when it would raise the SCI. */
+    /**
+     * While the timer event would raise a low SCI: the first bit-23 change since TMR_STS was cleared (which may be
+     * now or past, if it has come and the line not yet followed).
+     */
     @Override
     public long nextEventNanos() {
-        if ((control & SCI_EN) == 0 || (enable & TMR) == 0 || (status() & TMR) != 0) {
+        if ((control & SCI_EN) == 0 || (enable & TMR) == 0 || sciAsserted) {
             return NO_EVENT;
         }
         return TIMER_CLOCK.nanosAt((timerCarriesCleared + 1) << TIMER_CARRY_SHIFT);

@@ -6,14 +6,17 @@ import hvlab.hw.device.ByteIoRegion;
  * Function 0 of the Intel 82371SB PIIX3, the PCI-to-ISA bridge at 00:01.0 (vendor 8086, device 7000, class
  * 06 01 00; multi-function, as QEMU's i440FX board puts the PIIX4 power-management function beside it), and the
  * reset control register at I/O port 0xCF9 that the PIIX decodes (82371SB datasheet, 2.2.11 RC): SRST (bit 1)
- * picks a hard or soft reset, and a 0-to-1 change of RCPU (bit 2) resets the system. The ISA-side registers (PIRQ
- * routing, top of memory, the APIC base) are not modelled: no PCI function here raises an interrupt through them.
+ * picks a hard or soft reset, and a 0-to-1 change of RCPU (bit 2) resets the system. Of the ISA-side registers only
+ * DLC (0x82), which Linux writes, is kept; PIRQ routing, top of memory and the APIC base are not modelled: no PCI
+ * function here raises an interrupt through them.
  */
 public final class Piix3IsaBridge implements PciFunction {
     public static final int DEVICE_ID = 0x7000;
     public static final int RESET_CONTROL_PORT = 0xCF9;
     static final int CLASS_ISA_BRIDGE = 0x06_01_00;
     static final int SRST = 0x02, RCPU = 0x04;
+    /** DLC, deterministic latency control (2.2.x): bits 3-0 read/write; bus timing only, no effect in the model. */
+    static final int DLC = 0x82, DLC_WRITABLE = 0x0F;
 
     public record State(PciConfigSpace.State config, int resetControl) {
     }
@@ -40,6 +43,7 @@ public final class Piix3IsaBridge implements PciFunction {
     public Piix3IsaBridge(Runnable systemReset) {
         this.systemReset = systemReset;
         config.set(PciConfigSpace.COMMAND, 2, 0x0007); // I/O, memory and bus master on: it forwards ISA cycles
+        config.allowWrites(DLC, 1, DLC_WRITABLE); // Linux sets Passive Release (bit 1) here
     }
 
     @Override

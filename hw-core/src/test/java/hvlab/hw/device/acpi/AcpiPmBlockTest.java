@@ -75,6 +75,7 @@ class AcpiPmBlockTest {
         pm.write(PM1_EN, 2, AcpiPmBlock.TMR);
         assertThat(pm.nextEventNanos()).isEqualTo(CARRY_NANOS);
         clock.advanceTo(CARRY_NANOS);
+        assertThat(pm.nextEventNanos()).as("due until the line follows").isEqualTo(CARRY_NANOS);
         pm.advanceTo(CARRY_NANOS);
         assertThat(sci.level()).isTrue();
         assertThat(pm.nextEventNanos()).isEqualTo(Clocked.NO_EVENT);

@@ -33,4 +33,11 @@ class Piix3IsaBridgeTest {
         bridge.resetControlPort().write(0, 1, 0xFA);
         assertThat(bridge.resetControlPort().read(0, 1)).isEqualTo(0x02);
     }
+
+    @Test
+    void dlcKeepsPassiveReleaseAsLinuxSetsIt() {
+        // 82371SB DLC (0x82): bits 3-0 read/write, reset 0; Linux's quirk sets bit 1 (Passive Release)
+        bridge.writeConfig(0x82, 1, 0xFF);
+        assertThat(bridge.readConfig(0x82, 1)).isEqualTo(0x0F);
+    }
 }
