@@ -3,15 +3,18 @@ package hvlab.hw.firmware;
 import hvlab.hw.device.acpi.AcpiPmBlock;
 import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.device.cmos.Cmos;
+import hvlab.hw.device.i8042.I8042;
 import hvlab.hw.device.ioapic.IoApic;
 import hvlab.hw.device.pci.Piix4PowerManagement;
+import hvlab.hw.device.uart.Uart16550;
+import hvlab.hw.irq.IsaIrq;
 
 import java.util.List;
 
 /**
  * The ACPI tables of this PC (ACPI 6.4, chapter 5.2), shaped like those SeaBIOS and QEMU give an i440FX board: an
  * ACPI 1.0 RSDP and RSDT, a revision 1 FADT describing the PIIX4's fixed hardware, the FACS, a MADT with one
- * processor and the I/O APIC, and a DSDT holding the PCI root bridge and the soft-off package \_S5.
+ * processor and the I/O APIC, and a DSDT holding the PCI root bridge, the ISA devices and the soft-off package \_S5.
  */
 public final class AcpiTables {
     public static final String OEM_ID = "HVLAB";
@@ -137,10 +140,37 @@ public final class AcpiTables {
                         Aml.device("PCI0",
                                 Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0A03"))),
                                 Aml.name("_ADR", Aml.integer(0)),
-                                Aml.name("_UID", Aml.integer(0)))),
+                                Aml.name("_UID", Aml.integer(0)),
+                                isaBridge())),
                 Aml.name("\\_S5", Aml.pkg(Aml.integer(softOff), Aml.integer(softOff), Aml.integer(0),
                         Aml.integer(0))));
         return finish(header("DSDT", 1).bytes(aml));
+    }
+
+    /**
+     * The PIIX3 ISA bridge (00:01.0, so _ADR 0x00010000) with the PC/AT devices on its bus, each with the ports and
+     * IRQ it decodes (_CRS), so that an OS finds them by ACPI PnP as it does on QEMU: the RTC (PNP0B00), the i8042
+     * keyboard (PNP0303) and mouse (PNP0F13) ports, and COM1 (PNP0501).
+     */
+    private static byte[] isaBridge() {
+        return Aml.device("ISA",
+                Aml.name("_ADR", Aml.integer(0x0001_0000)),
+                Aml.device("RTC",
+                        Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0B00"))),
+                        Aml.name("_CRS", Aml.resourceTemplate(Aml.io(Cmos.PORT, 1, Cmos.WINDOW),
+                                Aml.irqNoFlags(IsaIrq.RTC)))),
+                Aml.device("KBD",
+                        Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0303"))),
+                        Aml.name("_CRS", Aml.resourceTemplate(Aml.io(I8042.DATA_PORT, 1, 1),
+                                Aml.io(I8042.COMMAND_PORT, 1, 1), Aml.irqNoFlags(IsaIrq.KEYBOARD)))),
+                Aml.device("MOU",
+                        Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0F13"))),
+                        Aml.name("_CRS", Aml.resourceTemplate(Aml.irqNoFlags(IsaIrq.MOUSE)))),
+                Aml.device("COM1",
+                        Aml.name("_HID", Aml.integer(Aml.eisaId("PNP0501"))),
+                        Aml.name("_UID", Aml.integer(1)),
+                        Aml.name("_CRS", Aml.resourceTemplate(Aml.io(Uart16550.COM1_PORT, 1, Uart16550.WINDOW),
+                                Aml.irqNoFlags(IsaIrq.COM1)))));
     }
 
     /** The 36-byte System Description Table Header (5.2.6); length and checksum are filled by {@link #finish}. */

@@ -10,8 +10,11 @@ import java.io.ByteArrayOutputStream;
 public final class Aml {
     // Opcodes (20.2.5, 20.3).
     static final int ZERO_OP = 0x00, ONE_OP = 0x01, NAME_OP = 0x08, BYTE_PREFIX = 0x0A, WORD_PREFIX = 0x0B,
-            DWORD_PREFIX = 0x0C, STRING_PREFIX = 0x0D, QWORD_PREFIX = 0x0E, SCOPE_OP = 0x10, PACKAGE_OP = 0x12,
-            EXT_OP_PREFIX = 0x5B, DEVICE_OP = 0x82;
+            DWORD_PREFIX = 0x0C, STRING_PREFIX = 0x0D, QWORD_PREFIX = 0x0E, SCOPE_OP = 0x10, BUFFER_OP = 0x11,
+            PACKAGE_OP = 0x12, EXT_OP_PREFIX = 0x5B, DEVICE_OP = 0x82;
+    // Small resource descriptors (6.4.2): tag byte = type << 3 | length.
+    static final int IRQ_NO_FLAGS = 0x04 << 3 | 2, IO_PORT = 0x08 << 3 | 7, END_TAG = 0x0F << 3 | 1;
+    static final int IO_DECODE_16 = 1;
     // Name prefixes (20.2.2).
     static final int ROOT_CHAR = '\\', PARENT_PREFIX_CHAR = '^', DUAL_NAME_PREFIX = 0x2E, MULTI_NAME_PREFIX = 0x2F;
     /** The largest length a PkgLength can encode: 28 bits (20.2.4). */
@@ -41,6 +44,29 @@ public final class Aml {
             throw new IllegalArgumentException("a Package holds at most 255 elements, not " + elements.length);
         }
         return withPkgLength(new byte[] {PACKAGE_OP}, concat(new byte[] {(byte) elements.length}, concat(elements)));
+    }
+
+    /** DefBuffer: Buffer(n) { bytes } with BufferSize = the number of bytes (19.6.10). */
+    public static byte[] buffer(byte[] bytes) {
+        return withPkgLength(new byte[] {BUFFER_OP}, concat(integer(bytes.length), bytes));
+    }
+
+    /** ResourceTemplate() { descriptors }: a buffer of resource descriptors closed by an End Tag (19.6.117, 6.4.2.9). */
+    public static byte[] resourceTemplate(byte[]... descriptors) {
+        // an End Tag checksum of 0 means "treat as checksummed" (6.4.2.9)
+        return buffer(concat(concat(descriptors), new byte[] {(byte) END_TAG, 0}));
+    }
+
+    /** IO(Decode16, base, base, alignment, length): a fixed range of I/O ports with 16-bit decode (6.4.2.5). */
+    public static byte[] io(int base, int alignment, int length) {
+        return new byte[] {IO_PORT, IO_DECODE_16, (byte) base, (byte) (base >>> 8), (byte) base, (byte) (base >>> 8),
+                (byte) alignment, (byte) length};
+    }
+
+    /** IRQNoFlags() { irq }: an edge-triggered, active-high ISA interrupt (6.4.2.1). */
+    public static byte[] irqNoFlags(int irq) {
+        int mask = 1 << irq;
+        return new byte[] {IRQ_NO_FLAGS, (byte) mask, (byte) (mask >>> 8)};
     }
 
     /** An integer in its shortest form: ZeroOp, OneOp, or a Byte/Word/DWord/QWord constant (20.2.3). */

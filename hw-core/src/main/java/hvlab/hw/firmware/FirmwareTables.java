@@ -1,6 +1,7 @@
 package hvlab.hw.firmware;
 
 import hvlab.hw.device.pci.Piix4PowerManagement;
+import hvlab.hw.irq.IsaIrq;
 import hvlab.hw.memory.PhysicalMemory;
 
 import java.util.List;
@@ -26,7 +27,7 @@ public final class FirmwareTables {
      * SCI on IRQ 9 level-triggered, active high (PCI-style, as the PIIX4 drives it); every other IRQ n at pin n.
      */
     public static final List<AcpiTables.InterruptOverride> INTERRUPT_OVERRIDES = List.of(
-            new AcpiTables.InterruptOverride(0, 2, AcpiTables.CONFORMING),
+            new AcpiTables.InterruptOverride(IsaIrq.PIT, 2, AcpiTables.CONFORMING),
             new AcpiTables.InterruptOverride(Piix4PowerManagement.SCI_IRQ, Piix4PowerManagement.SCI_IRQ,
                     AcpiTables.ACTIVE_HIGH | AcpiTables.LEVEL_TRIGGERED));
 

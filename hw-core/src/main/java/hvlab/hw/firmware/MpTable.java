@@ -2,6 +2,7 @@ package hvlab.hw.firmware;
 
 import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.device.ioapic.IoApic;
+import hvlab.hw.irq.IsaIrq;
 
 import java.util.List;
 
@@ -23,7 +24,7 @@ public final class MpTable {
     static final int INT = 0, NMI = 1, EXT_INT = 3;
     static final int PCI_BUS_ID = 0, ISA_BUS_ID = 1;
     static final int ALL_LOCAL_APICS = 0xFF;
-    static final int ISA_IRQS = 16, CASCADE_IRQ = 2;
+    static final int ISA_IRQS = 16;
 
     private MpTable() {
     }
@@ -55,7 +56,7 @@ public final class MpTable {
                 .u32(IoApic.DEFAULT_BASE);
         entries++;
         for (int irq = 0; irq < ISA_IRQS; irq++) {
-            if (irq == CASCADE_IRQ) {
+            if (irq == IsaIrq.CASCADE) {
                 continue;
             }
             int pin = irq;

@@ -23,6 +23,7 @@ import hvlab.hw.device.pit.Pit8254;
 import hvlab.hw.device.pit.SystemControlPortB;
 import hvlab.hw.device.post.PostCodePort;
 import hvlab.hw.device.uart.Uart16550;
+import hvlab.hw.irq.IsaIrq;
 import hvlab.hw.memory.PhysicalMemory;
 
 import java.util.function.IntConsumer;
@@ -34,8 +35,6 @@ import java.util.function.IntConsumer;
 public final class MachineBuilder {
     public static final int DEFAULT_RAM = 128 << 20;
 
-    // PC/AT ISA interrupt lines.
-    static final int COM1_IRQ = 4, KEYBOARD_IRQ = 1, MOUSE_IRQ = 12, RTC_IRQ = 8, PIT_IRQ = 0;
     /** The local APIC's base address MSR (SDM Vol. 3A, 11.4.4). */
     static final int IA32_APIC_BASE = 0x1B;
 
@@ -84,19 +83,19 @@ public final class MachineBuilder {
         mmio.map(IoApic.DEFAULT_BASE, IoApic.WINDOW_SIZE, "I/O APIC", ioApic);
 
         // Timers: the 8254 on IRQ0 (its counter 2 gated through port 0x61), the RTC on IRQ8.
-        Pit8254 pit = new Pit8254(isa.irq(PIT_IRQ), clock);
+        Pit8254 pit = new Pit8254(isa.irq(IsaIrq.PIT), clock);
         ports.map(Pit8254.PORT, Pit8254.WINDOW, "8254 PIT", pit);
         ports.map(SystemControlPortB.PORT, 1, "system control port B", new SystemControlPortB(pit));
-        Cmos cmos = new Cmos(isa.irq(RTC_IRQ), clock);
+        Cmos cmos = new Cmos(isa.irq(IsaIrq.RTC), clock);
         cmos.setMemorySize(ramBytes);
         ports.map(Cmos.PORT, Cmos.WINDOW, "MC146818 RTC/CMOS", cmos);
 
         // The console: COM1, a 16550A on IRQ4.
-        Uart16550 uart = new Uart16550(isa.irq(COM1_IRQ), serialOutput, clock);
+        Uart16550 uart = new Uart16550(isa.irq(IsaIrq.COM1), serialOutput, clock);
         ports.map(Uart16550.COM1_PORT, Uart16550.WINDOW, "16550A COM1", uart);
 
         // Keyboard controller with the A20 gate and the reset line; port 0x92 does both fast.
-        I8042 keyboard = new I8042(isa.irq(KEYBOARD_IRQ), isa.irq(MOUSE_IRQ), a20 -> setA20(memory, cpu, a20),
+        I8042 keyboard = new I8042(isa.irq(IsaIrq.KEYBOARD), isa.irq(IsaIrq.MOUSE), a20 -> setA20(memory, cpu, a20),
                 () -> board.reset("i8042 reset pulse"));
         ports.map(I8042.DATA_PORT, 1, "i8042 data", keyboard.dataPort());
         ports.map(I8042.COMMAND_PORT, 1, "i8042 command/status", keyboard.commandPort());

@@ -87,4 +87,14 @@ class AmlTest {
         assertThat(Aml.eisaId("PNP0C0C")).isEqualTo(0x0C0C_D041L);
         assertThatThrownBy(() -> Aml.eisaId("pnp0a03")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void resourceTemplatesHoldSmallDescriptorsAndAnEndTag() {
+        // 6.4.2.5 I/O port descriptor (0x47), 6.4.2.1 IRQ descriptor without flags (0x22), 6.4.2.9 End Tag (0x79)
+        assertThat(Aml.io(0x3F8, 0, 8)).containsExactly(bytes(0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x00, 0x08));
+        assertThat(Aml.irqNoFlags(12)).containsExactly(0x22, 0x00, 0x10);
+        // 19.6.10 Buffer: BufferOp PkgLength BufferSize ByteList
+        assertThat(Aml.resourceTemplate(Aml.irqNoFlags(4)))
+                .containsExactly(0x11, 0x08, 0x0A, 0x05, 0x22, 0x10, 0x00, 0x79, 0x00);
+    }
 }

@@ -147,20 +147,34 @@ class FirmwareTablesTest {
     @Test
     void dsdtHoldsTheS5PackageWithThePiix4SoftOffType() {
         // 5.2.11.1 DSDT, 7.4.2 \_S5: Name(\_S5, Package(){SLP_TYPa, SLP_TYPb, 0, 0}); PIIX4 soft off is 0
+        assertValidHeader(u32(table("FACP") + 40), "DSDT", 1);
+        assertThat(dsdtAml()).contains("085c5f53355f12060400000000");
+    }
+
+    private String dsdtAml() {
         int dsdt = u32(table("FACP") + 40);
-        assertValidHeader(dsdt, "DSDT", 1);
-        String aml = HexFormat.of().formatHex(bytesAt(dsdt + 36, u32(dsdt + 4) - 36));
-        assertThat(aml).contains("085c5f53355f12060400000000");
+        return HexFormat.of().formatHex(bytesAt(dsdt + 36, u32(dsdt + 4) - 36));
     }
 
     @Test
     void dsdtDeclaresThePciRootBridge() {
-        // 6.1.5 _HID EISAID("PNP0A03") = 0x030AD041 under Device(PCI0) in Scope(\_SB)
-        int dsdt = u32(table("FACP") + 40);
-        String aml = HexFormat.of().formatHex(bytesAt(dsdt + 36, u32(dsdt + 4) - 36));
-        // Scope: 5-byte name + 29-byte Device = 34, PkgLength 0x23; Device: 4-byte name + 3 Names of 10, 6, 6 = 26
-        assertThat(aml).startsWith("10" + "23" + "5c5f53425f" + "5b82" + "1b" + "50434930"
-                + "085f4849440c41d00a03" + "085f41445200" + "085f55494400");
+        // 19.6.122 Scope(\_SB) opens the table; 6.1.5 _HID EISAID("PNP0A03") = 0x030AD041 right after Device(PCI0)
+        String aml = dsdtAml();
+        assertThat(aml).startsWith("10");
+        assertThat(aml).contains("50434930" + "085f4849440c41d00a03");
+    }
+
+    @Test
+    void dsdtDescribesTheIsaDevicesWithTheirPortsAndIrqs() {
+        // 6.2.2 _CRS with 6.4.2.5 IO(Decode16, base, base, 1, length) and 6.4.2.1 IRQNoFlags(){irq}, End Tag 0x79
+        String aml = dsdtAml();
+        assertThat(aml).contains("525443" + "5f" + "085f4849440c41d00b00"); // RTC_, PNP0B00
+        assertThat(aml).contains("4701700070000102" + "220001" + "7900");  // 0x70-0x71, IRQ 8
+        assertThat(aml).contains("0c41d00303");                             // PNP0303
+        assertThat(aml).contains("4701600060000101" + "4701640064000101" + "220200" + "7900"); // 0x60, 0x64, IRQ 1
+        assertThat(aml).contains("0c41d00f13" + "085f435253" + "1108" + "0a05" + "220010" + "7900"); // PNP0F13, IRQ 12
+        assertThat(aml).contains("434f4d31" + "085f4849440c41d00501");      // COM1, PNP0501
+        assertThat(aml).contains("4701f803f8030108" + "221000" + "7900");  // 0x3F8-0x3FF, IRQ 4
     }
 
     private byte[] bytesAt(int address, int length) {
