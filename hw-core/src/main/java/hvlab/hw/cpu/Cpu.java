@@ -389,6 +389,14 @@ public final class Cpu {
     // Virtual time
     // =====================================================================================================
 
+    /** What CPUID returns for {@code leaf} as EAX, EBX, ECX, EDX: what firmware reads to describe the processor. */
+    public int[] cpuid(int leaf) {
+        int[] out = new int[8];
+        out[EAX] = leaf;
+        CpuIdentity.cpuid(out);
+        return new int[] {out[EAX], out[EBX], out[ECX], out[EDX]};
+    }
+
     /** Virtual time now, in ns. */
     public long nanos() {
         return timeBase + (retired - retiredAtTimeBase);
