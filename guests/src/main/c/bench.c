@@ -2,6 +2,7 @@
    fields ending in "cycles" or "ticks" depend on time. */
 #include "lab.h"
 #include "user.h"
+#include "callret.h"
 
 /* The CRC every compute iteration must produce (each iteration starts from the same seeds). */
 #define COMPUTE_ITER_CRC 0x291Au
@@ -43,15 +44,8 @@ static int bench_cr8wr(u32 n) {
 }
 
 static int bench_callret(u32 n) {
-    u32 count = 0;
     u64 t0 = rdtsc();
-    __asm__ volatile("1: call 2f\n"
-                     "   jmp 3f\n"
-                     "2: incl %0\n"
-                     "   ret\n"
-                     "3: decl %1\n"
-                     "   jnz 1b\n"
-                     : "+r"(count), "+r"(n) : : "memory", "cc");
+    u32 count = callret_loop(n);
     u64 t = rdtsc() - t0;
     print_result("callret", count, t, NULL);
     return 0;

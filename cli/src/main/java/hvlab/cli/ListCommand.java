@@ -43,6 +43,10 @@ final class ListCommand implements Callable<Integer> {
         for (LabGuest guest : LabGuests.all()) {
             out.printf("  lab:%-10s %s%n", guest.name(), guest.description());
         }
+        out.println("Paravirtualized lab guests (hvlab run --hypervisor xen-pv --guest lab-pv:NAME):");
+        for (LabGuest guest : LabGuests.paravirtual()) {
+            out.printf("  lab-pv:%-7s %s%n", guest.name(), guest.description());
+        }
         MachineDescription machine = RunCommand.DEFAULT_MACHINE;
         ProviderRegistry registry = hvlab.loadProviders(machine);
         out.printf("%nHypervisors (hvlab run --hypervisor ID), availability on the default machine"

@@ -63,7 +63,8 @@ final class RunCommand implements Callable<Integer> {
     HvlabCommand hvlab;
 
     static final class Image {
-        @Option(names = "--guest", paramLabel = "lab:NAME", description = "A lab guest (see 'hvlab list').")
+        @Option(names = "--guest", paramLabel = "lab:NAME", description = "A lab guest (see 'hvlab list'); lab-pv:NAME"
+                + " is its paravirtualized port, for --hypervisor xen-pv.")
         String guest;
 
         @Option(names = "--kernel", paramLabel = "FILE", description = "A Multiboot v1 kernel (32-bit ELF).")
@@ -181,7 +182,11 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private GuestImage guestImage() {
-        if (image.guest != null) {
+        if (image.guest != null && image.guest.startsWith(PARAVIRTUAL_PREFIX)) {
+            LabGuest guest = paravirtualGuestNamed(image.guest.substring(PARAVIRTUAL_PREFIX.length()));
+            String commandLine = guest.paravirtualCommandLine() + (append.isBlank() ? "" : " " + append);
+            return new GuestImage.Multiboot(image.guest, LabGuest.paravirtualImage(), commandLine);
+        } else if (image.guest != null) {
             LabGuest guest = labGuest(image.guest);
             String commandLine = append.isBlank() ? guest.commandLine() : guest.commandLine() + " " + append;
             return new GuestImage.Multiboot(guest.name(), guest.kernelImage(), commandLine);
@@ -225,9 +230,18 @@ final class RunCommand implements Callable<Integer> {
         return provider.create(new MachineHostContext(machine, machine.description(), logger));
     }
 
+    /** The PV lab kernel's workloads: lab-pv:NAME, for a paravirtualizing hypervisor such as xen-pv. */
+    static final String PARAVIRTUAL_PREFIX = "lab-pv:";
+
+    private static LabGuest paravirtualGuestNamed(String name) {
+        return LabGuests.paravirtual().stream().filter(g -> g.name().equals(name)).findFirst()
+                .orElseThrow(() -> new UserInputException("no PV lab guest '" + name + "'; known: "
+                        + LabGuests.paravirtual().stream().map(LabGuest::name).collect(Collectors.joining(", "))));
+    }
+
     private static LabGuest labGuest(String spec) {
         if (!spec.startsWith("lab:")) {
-            throw new UserInputException("--guest takes lab:NAME, not '" + spec + "'");
+            throw new UserInputException("--guest takes lab:NAME or lab-pv:NAME, not '" + spec + "'");
         }
         return labGuestNamed(spec.substring(4));
     }

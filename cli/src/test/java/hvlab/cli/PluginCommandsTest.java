@@ -35,6 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * trace, without keeping the good ones from loading.
  */
 class PluginCommandsTest {
+    /** The providers the command ships with: native and the reactor's plugin modules. */
+    private static final String BUILT_IN = "native, xen-pv";
+
     private static final int LAB_SUCCESS = 16;
 
     @TempDir
@@ -109,7 +112,7 @@ class PluginCommandsTest {
     }
 
     static Stream<Broken> brokenPlugins() {
-        String unknown = "known: native, " + GOOD_MODULAR + ", " + GOOD_CLASS_PATH;
+        String unknown = "known: " + BUILT_IN + ", " + GOOD_MODULAR + ", " + GOOD_CLASS_PATH;
         return Stream.of(
                 new Broken("a file that is not a jar", List.of(plugins.notAJar()),
                         "not-a-jar.jar: not a jar file", "not-a-jar", unknown),
@@ -173,10 +176,11 @@ class PluginCommandsTest {
         List<String> table = result.out().lines().dropWhile(line -> !line.startsWith("Hypervisors")).toList();
         assertThat(table.get(1)).contains("ID", "TYPE", "CAPABILITIES", "AVAILABILITY", "DESCRIPTION");
         assertThat(table.get(2)).startsWith("  native ").contains("available", "the bare machine");
-        assertThat(table.get(3)).startsWith("  " + GOOD_MODULAR + " ")
+        assertThat(table.get(3)).startsWith("  xen-pv ").contains("Type I", "paravirt-hypercalls", "available");
+        assertThat(table.get(4)).startsWith("  " + GOOD_MODULAR + " ")
                 .contains("Type I", "unmodified-guests, trap-and-emulate", "available", "test double");
-        assertThat(table.get(4)).startsWith("  " + GOOD_CLASS_PATH + " ");
-        assertThat(table.get(5)).startsWith("  " + UNAVAILABLE + " ").contains("unavailable: the CPU has no VMX");
+        assertThat(table.get(5)).startsWith("  " + GOOD_CLASS_PATH + " ");
+        assertThat(table.get(6)).startsWith("  " + UNAVAILABLE + " ").contains("unavailable: the CPU has no VMX");
     }
 
     @Test
@@ -202,11 +206,11 @@ class PluginCommandsTest {
 
     @Test
     void anUnknownIdListsTheKnownOnes() {
-        Result result = runHello(List.of(), "xen-pv");
+        Result result = runHello(List.of(), "no-such-hv");
 
         assertThat(result.status()).isEqualTo(HvlabCommand.EXIT_BAD_INPUT);
-        assertThat(result.err()).isEqualTo("hvlab: no hypervisor 'xen-pv'; known: native, " + GOOD_MODULAR + ", "
-                + GOOD_CLASS_PATH + System.lineSeparator());
+        assertThat(result.err()).isEqualTo("hvlab: no hypervisor 'no-such-hv'; known: " + BUILT_IN + ", "
+                + GOOD_MODULAR + ", " + GOOD_CLASS_PATH + System.lineSeparator());
     }
 
     @Test

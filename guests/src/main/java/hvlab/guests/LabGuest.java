@@ -15,6 +15,16 @@ public record LabGuest(String name, String description, String commandLine) {
         return LabGuests.resource(LabGuests.KERNEL_IMAGE);
     }
 
+    /** The PV lab kernel (Xen's x86_32 PV interface, {@code lab-pv:NAME}); its workloads so far: {@link LabGuests#paravirtual()}. */
+    public static byte[] paravirtualImage() {
+        return LabGuests.resource(LabGuests.PARAVIRTUAL_IMAGE);
+    }
+
+    /** The command line of this workload for the PV lab kernel. */
+    public String paravirtualCommandLine() {
+        return LabGuests.PARAVIRTUAL_IMAGE + " " + commandLine.substring(commandLine.indexOf(' ') + 1);
+    }
+
     /** The 64 KiB ROM that boots this workload from the reset vector, with the command line baked in. */
     public byte[] romImage() {
         return LabGuests.resource(romFileName());

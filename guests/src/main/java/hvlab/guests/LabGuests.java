@@ -28,6 +28,14 @@ public final class LabGuests {
     public static final Pattern TIME_DEPENDENT_FIELD = Pattern.compile("[a-z_]*(cycles|ticks)=[0-9]+");
 
     static final String KERNEL_IMAGE = "lab.elf";
+    static final String PARAVIRTUAL_IMAGE = "lab-pv.elf";
+    /** The workloads the PV lab kernel runs so far (the port of the others follows). */
+    private static final List<String> PARAVIRTUAL = List.of("hello", "syscall", "callret", "pgfault", "divzero");
+    /** Workloads only the PV lab kernel has: it attacks the hypervisor through its paravirtual interface. */
+    private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"
+            + " Xen to map a page table writable, write its slots, map or write frames not its own, install a ring-0"
+            + " trap handler, follow pointers into Xen's area, batch absurd counts, install descriptors reaching Xen;"
+            + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"));
     private static final String IMAGE_NAME = "lab.elf";
 
     private static final List<LabGuest> ALL = List.of(
@@ -65,6 +73,16 @@ public final class LabGuests {
     /** Every workload, in a fixed order. */
     public static List<LabGuest> all() {
         return ALL;
+    }
+
+    /** The workloads the PV lab kernel ({@code lab-pv:NAME}) runs: its ports of native ones, then its own. */
+    public static List<LabGuest> paravirtual() {
+        return java.util.stream.Stream.concat(paravirtualPorts().stream(), PARAVIRTUAL_ONLY.stream()).toList();
+    }
+
+    /** The native workloads the PV lab kernel runs too, with the same result lines. */
+    public static List<LabGuest> paravirtualPorts() {
+        return ALL.stream().filter(g -> PARAVIRTUAL.contains(g.name())).toList();
     }
 
     /** The workload with this name. */

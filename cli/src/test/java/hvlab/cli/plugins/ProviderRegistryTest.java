@@ -57,7 +57,7 @@ class ProviderRegistryTest {
         ProviderRegistry registry = load(MACHINE, jar);
 
         assertThat(registry.problems()).isEmpty();
-        assertThat(registry.ids()).containsExactly(ProviderRegistry.NATIVE, "minor");
+        assertThat(registry.ids()).containsExactly(ProviderRegistry.NATIVE, "xen-pv", "minor"); // xen-pv: in the reactor
     }
 
     @Test

@@ -3,6 +3,7 @@ package hvlab.example.trapemulate;
 import hvlab.example.trapemulate.TrapAndEmulateMonitor.Event;
 import hvlab.example.trapemulate.TrapAndEmulateMonitor.Unsupported;
 import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.InterruptFrame;
 import hvlab.spi.VirtualizationLimit;
 
 /**
@@ -22,7 +23,7 @@ final class PrivilegedInstructions {
     private final GuestMemory guest;
 
     // The instruction being decoded.
-    private TrapFrame frame;
+    private InterruptFrame frame;
     private int at;
     private int segmentOverride;
     private boolean operand16;
@@ -36,7 +37,7 @@ final class PrivilegedInstructions {
         this.guest = guest;
     }
 
-    boolean isIret(TrapFrame trap) {
+    boolean isIret(InterruptFrame trap) {
         try {
             start(trap);
             return fetch() == CF;
@@ -45,7 +46,7 @@ final class PrivilegedInstructions {
         }
     }
 
-    private void start(TrapFrame trap) throws GuestFault {
+    private void start(InterruptFrame trap) throws GuestFault {
         frame = trap;
         at = trap.eip;
         segmentOverride = -1;
@@ -72,12 +73,12 @@ final class PrivilegedInstructions {
     }
 
     /** Emulates the trapping instruction, or reflects the #GP (or the fault the emulation finds) to the guest. */
-    void emulate(TrapFrame trap) throws GuestFault, Unsupported {
+    void emulate(InterruptFrame trap) throws GuestFault, Unsupported {
         if (trap.fromVirtual8086()) {
             throw new Unsupported(VirtualizationLimit.VIRTUAL_8086_MODE, "virtual-8086 mode");
         }
         start(trap);
-        boolean kernel = !trap.fromUser();
+        boolean kernel = !trap.fromRingThree();
         int op = fetch();
         switch (op) {
             case 0xFA, 0xFB -> {
@@ -321,12 +322,12 @@ final class PrivilegedInstructions {
         }
     }
 
-    private void softwareInterrupt(int vector, TrapFrame trap) throws GuestFault, Unsupported {
+    private void softwareInterrupt(int vector, InterruptFrame trap) throws GuestFault, Unsupported {
         if (trap.errorCode != vector * 8 + 2) {
             throw notEmulated(); // a #GP the INT did not cause through its gate's DPL
         }
         monitor.exits().emulated("INT n").increment();
-        monitor.reflect(vector, TrapFrame.NO_ERROR, Event.SOFTWARE, at);
+        monitor.reflect(vector, GuestFault.NO_ERROR_CODE, Event.SOFTWARE, at);
     }
 
     /** IRET at the guest's ring 0 (SDM Vol. 2A "IRET", protected mode, same or outer privilege). */

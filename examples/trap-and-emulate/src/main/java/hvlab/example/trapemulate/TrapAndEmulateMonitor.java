@@ -2,6 +2,7 @@ package hvlab.example.trapemulate;
 
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.InterruptFrame;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.cpu.HypervisorEntry;
 import hvlab.hw.machine.Machine;
@@ -37,7 +38,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
     private final ShadowPageTables shadow;
     private final ShadowDescriptorTables tables;
     private final PrivilegedInstructions instructions;
-    private final TrapFrame frame;
+    private final InterruptFrame frame;
     private final Exits exits;
     /** External interrupts taken while the guest had IF clear, in arrival order. */
     private final int[] held = new int[64];
@@ -56,7 +57,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         this.guest = new GuestMemory(memory, cpu, vcpu, layout.guestRamBytes());
         this.shadow = new ShadowPageTables(memory, cpu, layout, vcpu, guest, context.counters());
         this.tables = new ShadowDescriptorTables(memory, cpu, layout, vcpu, guest);
-        this.frame = new TrapFrame(memory, layout);
+        this.frame = new InterruptFrame(cpu);
         this.exits = new Exits(context.counters());
         this.instructions = new PrivilegedInstructions(this, cpu, vcpu, guest);
     }
@@ -84,14 +85,8 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
             cpu.loadSegmentRegister(segment, ShadowDescriptorTables.BOOT_DATA); // the compressed, ring-1 copy
         }
         // Enter the guest at ring 1 through an IRET frame, as the monitor leaves every trap.
-        int top = MonitorLayout.linear(MonitorLayout.STACK_TOP) - 20;
-        int[] words = {entry, ShadowDescriptorTables.BOOT_CODE | 1, (cpu.eflags() & ~(IOPL | NT)) | IF, stack,
-                ShadowDescriptorTables.BOOT_DATA | 1};
-        for (int k = 0; k < words.length; k++) {
-            memory.writeU32(layout.physical(top - MonitorLayout.LINEAR_BASE + 4 * k), words[k]);
-        }
-        cpu.setRegister(Cpu.ESP, top);
-        cpu.returnFromInterrupt();
+        frame.enter(MonitorLayout.linear(MonitorLayout.STACK_TOP), entry, ShadowDescriptorTables.BOOT_CODE | 1,
+                (cpu.eflags() & ~(IOPL | NT)) | IF, stack, ShadowDescriptorTables.BOOT_DATA | 1);
     }
 
     /** The Multiboot information tells the guest only about the RAM below the monitor (Multiboot 0.6.96 3.3). */
@@ -124,19 +119,19 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
 
     @Override
     public void enter(Cpu cpu, int offset) {
-        frame.read(cpu, offset / MonitorLayout.ENTRY_STRIDE);
-        if (frame.fromMonitor()) {
+        frame.read(offset / MonitorLayout.ENTRY_STRIDE);
+        if (frame.fromRingZero()) {
             cpu.shutdown("trap-and-emulate: the monitor trapped on vector " + frame.vector + " at 0x"
                     + Integer.toHexString(frame.eip));
             return;
         }
-        if (frame.fromUser()) {
+        if (frame.fromRingThree()) {
             vcpu.interruptsEnabled = true; // ring 3 cannot clear IF at IOPL 0: the kernel's IRET set it
         }
         try {
             if (stepping && finishStep()) {
                 deliverHeldInterrupt();
-                frame.resume(cpu);
+                frame.resume();
                 return;
             }
             dispatch();
@@ -152,7 +147,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         if (halt && !vcpu.interruptsEnabled) {
             frame.eflags &= ~IF; // HLT with IF clear: nothing but NMI wakes the guest, as on native
         }
-        frame.resume(cpu);
+        frame.resume();
         if (halt) {
             cpu.halt();
         }
@@ -178,7 +173,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         if (vector >= 32) {
             exits.externalInterrupt.increment();
             if (vcpu.interruptsEnabled) {
-                reflect(vector, TrapFrame.NO_ERROR, Event.EXTERNAL, frame.eip);
+                reflect(vector, GuestFault.NO_ERROR_CODE, Event.EXTERNAL, frame.eip);
             } else if (heldCount < held.length) {
                 held[heldCount++] = vector;
                 exits.heldInterrupt.increment();
@@ -279,11 +274,11 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
 
     /** Delivers the oldest held interrupt once the guest has IF set again. */
     void deliverHeldInterrupt() throws GuestFault, Unsupported {
-        if (heldCount > 0 && vcpu.interruptsEnabled && !frame.fromMonitor()) {
+        if (heldCount > 0 && vcpu.interruptsEnabled && !frame.fromRingZero()) {
             halting = false;
             int vector = held[0];
             System.arraycopy(held, 1, held, 0, --heldCount);
-            reflect(vector, TrapFrame.NO_ERROR, Event.EXTERNAL, frame.eip);
+            reflect(vector, GuestFault.NO_ERROR_CODE, Event.EXTERNAL, frame.eip);
         }
     }
 
@@ -301,7 +296,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         }
         int lo = guest.read32(vcpu.idtBase + vector * 8), hi = guest.read32(vcpu.idtBase + vector * 8 + 4);
         int type = (hi >>> 8) & 0x1F, dpl = (hi >>> 13) & 3;
-        int guestCpl = frame.fromUser() ? 3 : 0;
+        int guestCpl = frame.fromRingThree() ? 3 : 0;
         if (event == Event.SOFTWARE && dpl < guestCpl) {
             throw GuestFault.gp(vector * 8 + 2);
         }
@@ -352,7 +347,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         esp = push(base, esp, flags, false);
         esp = push(base, esp, frame.cs, false);
         esp = push(base, esp, returnEip, false);
-        return errorCode == TrapFrame.NO_ERROR ? esp : push(base, esp, errorCode, false);
+        return errorCode == GuestFault.NO_ERROR_CODE ? esp : push(base, esp, errorCode, false);
     }
 
     private int push(int base, int esp, int value, boolean first) throws GuestFault {

@@ -260,6 +260,31 @@ public final class MemoryManager {
         return (old & P) != 0 && (value & P) != 0 && ((old ^ value) & ~FAST_PATH_BITS) == 0;
     }
 
+    /**
+     * update_descriptor ([X32] do_update_descriptor): one checked descriptor into a frame the domain owns that is a
+     * descriptor table or may be written (never a page table).
+     */
+    public int updateDescriptor(int domain, int machineAddress, int lo, int hi) {
+        int mfn = machineAddress >>> 12;
+        if ((machineAddress & 7) != 0 || !frames.exists(mfn) || frames.owner(mfn) != domain) {
+            return EINVAL;
+        }
+        long checked = DescriptorCheck.check(lo, hi);
+        if (checked == DescriptorCheck.REJECTED) {
+            return EINVAL;
+        }
+        boolean descriptorTable = frames.typeCount(mfn) > 0 && frames.type(mfn) == PageType.SEGMENT_DESCRIPTORS;
+        if (!descriptorTable && !getPageType(mfn, PageType.WRITABLE, domain)) {
+            return EINVAL;
+        }
+        memory.writeU32(machineAddress, (int) checked);
+        memory.writeU32(machineAddress + 4, (int) (checked >>> 32));
+        if (!descriptorTable) {
+            putPageType(mfn);
+        }
+        return 0;
+    }
+
     /** MMUEXT_PIN_L1_TABLE / MMUEXT_PIN_L2_TABLE: validate and keep the type while pinned. */
     public int pin(int domain, int mfn, PageType type) {
         if (!frames.exists(mfn) || frames.pinned(mfn) || !getPage(mfn, domain)) {

@@ -1,0 +1,340 @@
+/* The PV lab kernel (lab-pv): the lab kernel's workloads on Xen's x86_32 PV interface. No privileged instruction:
+   console, traps, stacks and shutdown go through hypercalls (../shared/reference/xen-pv-abi.md). */
+#include "xen.h"
+#include "../callret.h"
+
+#define SYS_EXIT   1
+#define SYS_PUTS   4
+#define SYS_NOP    5
+#define SYS_REPORT 6
+
+#define TEST_BASE 0x800000u          /* pgfault's scratch region: one L1 of 1024 pages, outside the boot region */
+
+extern char kstack_top[];
+extern void syscall_entry(void), fault_entry_noerr(void), fault_entry_err(void), divide_entry(void),
+    page_fault_entry(void);
+u32 user_call(void (*fn)(void), u32 user_esp);
+void user_return(u32 value) __attribute__((noreturn));
+
+static struct start_info *si;
+
+static u32 strlen(const char *s) { u32 n = 0; while (s[n]) n++; return n; }
+
+static void puts(const char *s) { hypercall3(HYPERVISOR_console_io, CONSOLEIO_write, strlen(s), (u32)s); }
+
+/* u64 by u32 with two DIVs (no libgcc): the high half first, its remainder carried into the low half. */
+static u64 divide(u64 n, u32 d, u32 *rem) {
+    u32 hi = (u32)(n >> 32), lo = (u32)n, qhi = hi / d, r = hi % d, qlo;
+    __asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
+    if (rem) *rem = r;
+    return (u64)qhi << 32 | qlo;
+}
+
+static void put_dec(u64 v) {
+    char buf[24];
+    int n = 23;
+    buf[n] = 0;
+    do { u32 digit; v = divide(v, 10, &digit); buf[--n] = (char)('0' + digit); } while (v);
+    puts(buf + n);
+}
+
+static u64 rdtsc(void) { u32 lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return (u64)hi << 32 | lo; }
+
+static void print_result(const char *workload, u32 iterations, u64 cycles) {
+    puts("result workload=");
+    puts(workload);
+    puts(" iterations=");
+    put_dec(iterations);
+    puts(" total_cycles=");
+    put_dec(cycles);
+    puts(" per_op_cycles=");
+    put_dec(divide(cycles, iterations ? iterations : 1, 0));
+    puts("\n");
+}
+
+static void put_hex(u32 v) {
+    char buf[11] = "0x";
+    int n = 2, started = 0;
+    for (int shift = 28; shift >= 0; shift -= 4) {
+        u32 d = (v >> shift) & 15;
+        if (d || started || shift == 0) { buf[n++] = "0123456789abcdef"[d]; started = 1; }
+    }
+    buf[n] = 0;
+    puts(buf);
+}
+
+static void shutdown(u32 reason) {
+    u32 arg[1] = { reason };
+    hypercall3(HYPERVISOR_sched_op, SCHEDOP_shutdown, (u32)arg, 0);
+    for (;;) {}
+}
+
+static void panic(const char *why) {
+    puts("PANIC ");
+    puts(why);
+    puts("\n");
+    shutdown(SHUTDOWN_crash);
+}
+
+/* ---- traps: int 0x80 from ring 3, everything else a panic ---- */
+
+struct regs { u32 edi, esi, ebp, esp, ebx, edx, ecx, eax; };
+struct fault_frame { struct regs r; u32 err, eip, cs, eflags; };
+
+static u32 report_vals[2];
+
+void pv_syscall(struct regs *r) {
+    switch (r->eax) {
+    case SYS_PUTS: puts((const char *)r->ebx); r->eax = 0; break;
+    case SYS_EXIT: user_return(r->ebx);
+    case SYS_NOP: r->eax = 0; break;
+    case SYS_REPORT: report_vals[0] = r->ebx; report_vals[1] = r->ecx; r->eax = 0; break;
+    default: r->eax = (u32)-1;
+    }
+}
+
+/* ---- page tables through hypercalls ---- */
+
+struct mmu_update { u64 ptr, val; };
+static u32 *p2m;
+static u32 l2_mfn, scratch_l1_mfn, pf_data_mfn;
+
+static u32 mfn_of(u32 pfn) { return p2m[pfn]; }
+
+static long mmu_update(struct mmu_update *req, u32 count) {
+    u32 done;
+    return hypercall4(HYPERVISOR_mmu_update, (u32)req, count, (u32)&done, DOMID_SELF);
+}
+
+static long update_va_mapping(u32 va, u32 pte, u32 flags) {
+    long r;
+    u32 hi = 0;
+    __asm__ volatile("int $0x82" : "=a"(r), "+b"(va), "+c"(pte), "+d"(hi), "+S"(flags)
+                     : "0"(HYPERVISOR_update_va_mapping) : "memory");
+    return r;
+}
+
+/* The #PF handler of pgfault: map the data frame read-only at the faulting page ([X32] update_va_mapping). */
+void pv_page_fault(u32 cr2) {
+    if ((cr2 - TEST_BASE) >= 0x400000u) panic("unexpected page fault");
+    if (update_va_mapping(cr2 & ~0xFFFu, pf_data_mfn << 12 | 0x25, 2) != 0) panic("update_va_mapping refused");
+}
+
+void pv_fault(struct fault_frame *f) {
+    puts("EXCEPTION err=");
+    put_hex(f->err);
+    puts(" eip=");
+    put_hex(f->eip);
+    puts("\n");
+    panic("unexpected exception");
+}
+
+static struct trap_info traps[] = {
+    { 0, 0, FLAT_KERNEL_CS, (u32)divide_entry },
+    { 6, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },
+    { 13, 0, FLAT_KERNEL_CS, (u32)fault_entry_err },
+    { 14, 0, FLAT_KERNEL_CS, (u32)page_fault_entry },
+    { 0x80, 3, FLAT_KERNEL_CS, (u32)syscall_entry },
+    { 0, 0, 0, 0 },
+};
+
+/* ---- ring 3 ---- */
+
+static u32 user_stack[1024] __attribute__((aligned(4096)));
+
+static long sys(u32 nr, u32 arg) {
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "0"(nr), "b"(arg) : "memory");
+    return r;
+}
+
+static void hello_user(void) {
+    sys(SYS_PUTS, (u32)"hello from ring 3\n");
+    sys(SYS_EXIT, 0x42);
+}
+
+static void user_syscall_bench(void) {
+    u32 n = report_vals[0];
+    u64 t0 = rdtsc();
+    for (u32 i = 0; i < n; i++) {
+        u32 r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(SYS_NOP) : "memory");
+    }
+    u64 t = rdtsc() - t0;
+    __asm__ volatile("int $0x80" : : "a"(SYS_REPORT), "b"((u32)t), "c"((u32)(t >> 32)) : "memory");
+    sys(SYS_EXIT, 0);
+}
+
+/* ---- workloads ---- */
+
+static int bench_syscall(u32 n) {
+    report_vals[0] = n;
+    u32 status = user_call(user_syscall_bench, (u32)(user_stack + 1024));
+    print_result("syscall", n, (u64)report_vals[1] << 32 | report_vals[0]);
+    return status == 0;
+}
+
+static int bench_callret(u32 n) {
+    u64 t0 = rdtsc();
+    u32 count = callret_loop(n);
+    print_result("callret", count, rdtsc() - t0);
+    return 1;
+}
+
+/* DIV by zero in the kernel; Xen bounces #DE to divide_entry, which skips the 2-byte DIV. */
+static int bench_divzero(u32 n) {
+    u32 done = 0;
+    u64 t0 = rdtsc();
+    for (u32 i = 0; i < n; i++) {
+        __asm__ volatile("xorl %%edx, %%edx\n"
+                         "movl $1, %%eax\n"
+                         "xorl %%ecx, %%ecx\n"
+                         ".byte 0xF7, 0xF1\n"
+                         "incl %0\n"
+                         : "+r"(done) : : "eax", "ecx", "edx", "cc");
+    }
+    print_result("divzero", n, rdtsc() - t0);
+    return done == n;
+}
+
+/* Touch a not-present page of the scratch region; Xen bounces #PF with CR2, the handler maps the page. Every
+   1024 pages the scratch table is emptied again in one mmu_update batch (which flushes the TLB). */
+static struct mmu_update clear_batch[1024];
+
+static int bench_pgfault(u32 n) {
+    u32 sum = 0;
+    u64 t0 = rdtsc();
+    for (u32 i = 0; i < n; i++) {
+        u32 slot = i & 1023;
+        if (slot == 0 && i) {
+            if (mmu_update(clear_batch, 1024) != 0) panic("mmu_update refused");
+        }
+        sum += *(volatile u32 *)(TEST_BASE + slot * 4096);
+    }
+    u64 t = rdtsc() - t0;
+    if (mmu_update(clear_batch, 1024) != 0) panic("mmu_update refused");
+    print_result("pgfault", n, t);
+    return sum == 0;
+}
+
+/* The scratch region's L1: a fresh frame of the domain (zero, so it validates), hooked into the L2. */
+static void scratch_init(void) {
+    p2m = (u32 *)si->mfn_list;
+    l2_mfn = mfn_of(si->pt_base >> 12);
+    u32 first_free = 0x400000u >> 12;      /* the boot region ends at 4 MiB */
+    scratch_l1_mfn = mfn_of(first_free);
+    pf_data_mfn = mfn_of(first_free + 1);
+    struct mmu_update hook = { (u64)(l2_mfn << 12 | (TEST_BASE >> 22) * 4), scratch_l1_mfn << 12 | 0x27 };
+    if (mmu_update(&hook, 1) != 0) panic("mmu_update refused the scratch table");
+    for (u32 k = 0; k < 1024; k++) {
+        clear_batch[k].ptr = scratch_l1_mfn << 12 | k * 4;
+        clear_batch[k].val = 0;
+    }
+}
+
+/* ---- attacks: each must be refused with Xen's error code, and the domain goes on ---- */
+
+static u32 passed, failed;
+
+static void check(const char *name, long got, long want) {
+    if (got == want) { passed++; puts("PASS "); puts(name); puts("\n"); return; }
+    failed++;
+    puts("FAIL "); puts(name); puts(" got "); put_hex((u32)got); puts(" want "); put_hex((u32)want); puts("\n");
+}
+
+#define EPERM  (-1)
+#define EFAULT (-14)
+#define EINVAL (-22)
+
+static int attacks(void) {
+    u32 l1_mfn = mfn_of((si->pt_base >> 12) + 1);      /* the first bootstrap L1 */
+    struct mmu_update req;
+    /* map the page directory writable through a free slot of the bootstrap L1 */
+    req.ptr = l1_mfn << 12 | 1023 * 4; req.val = l2_mfn << 12 | 0x27;
+    check("map_page_table_writable", mmu_update(&req, 1), EINVAL);
+    req.val = l2_mfn << 12 | 0x25;                       /* read-only is allowed */
+    check("map_page_table_read_only", mmu_update(&req, 1), 0);
+    req.val = 0;
+    mmu_update(&req, 1);
+    /* an L2 entry in Xen's slots (FC000000 up) */
+    req.ptr = l2_mfn << 12 | 1008 * 4; req.val = scratch_l1_mfn << 12 | 0x27;
+    check("write_xen_slot", mmu_update(&req, 1), EINVAL);
+    /* map a frame that is not the domain's (below every domain's memory) */
+    req.ptr = scratch_l1_mfn << 12; req.val = 0x100u << 12 | 0x25;
+    check("map_foreign_frame", mmu_update(&req, 1), EINVAL);
+    /* write into a frame that is not the domain's */
+    req.ptr = 0x100u << 12; req.val = 0;
+    check("update_foreign_frame", mmu_update(&req, 1), EINVAL);
+    /* a trap-table entry with Xen's ring-0 code segment */
+    struct trap_info ring0[] = { { 0x81, 3, 0xE008, (u32)syscall_entry }, { 0, 0, 0, 0 } };
+    check("trap_table_ring0_cs", hypercall3(HYPERVISOR_set_trap_table, (u32)ring0, 0, 0), EPERM);
+    /* batches whose pointers reach into Xen's area, or whose counts are absurd */
+    check("mmu_update_pointer_into_xen", hypercall4(HYPERVISOR_mmu_update, 0xFC000000u, 1, 0, DOMID_SELF), EFAULT);
+    req.ptr = 0x100u << 12; req.val = 0;
+    check("mmu_update_huge_count", hypercall4(HYPERVISOR_mmu_update, (u32)&req, 0x7FFFFFFFu, 0, DOMID_SELF), EINVAL);
+    check("mmu_update_negative_count", hypercall4(HYPERVISOR_mmu_update, (u32)&req, 0xFFFFFFFFu, 0, DOMID_SELF),
+          EINVAL);
+    /* a byte-granular data segment at FC350000 reaching into Xen's area (cannot be cut without G) */
+    u32 desc_frame = mfn_of((0x400000u >> 12) + 3);
+    check("descriptor_reaching_xen", hypercall4(10, desc_frame << 12, 0, 0x0000FFFFu, 0xFC0F9335u), EINVAL);
+    check("descriptor_page_granular_cut", hypercall4(10, desc_frame << 12, 0, 0x0000FFFFu, 0x00CF9300u), 0);
+    check("descriptor_into_page_table", hypercall4(10, l2_mfn << 12, 0, 0x0000FFFFu, 0x00CF9300u), EINVAL);
+    puts("attacks: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
+static u32 option(const char *key, u32 dflt) {
+    for (const char *p = si->cmd_line; *p; p++) {
+        const char *k = key, *q = p;
+        while (*k && *q == *k) { k++; q++; }
+        if (!*k && *q == '=') {
+            u32 v = 0;
+            for (q++; *q >= '0' && *q <= '9'; q++) v = v * 10 + (u32)(*q - '0');
+            return v ? v : dflt;
+        }
+    }
+    return dflt;
+}
+
+static int hello(void) {
+    puts("hello from the hvlab lab kernel\n");
+    u32 status = user_call(hello_user, (u32)(user_stack + 1024));
+    puts("hello: process exited with status ");
+    put_hex(status);
+    puts("\n");
+    return status == 0x42;
+}
+
+static const char *workload_name(void) {
+    const char *p = si->cmd_line;
+    while (*p && *p != ' ') p++;    /* the image name */
+    while (*p == ' ') p++;
+    return p;
+}
+
+static int same(const char *a, const char *b) {
+    while (*a && *a != ' ' && *a == *b) { a++; b++; }
+    return (*a == 0 || *a == ' ') && *b == 0;
+}
+
+void pv_main(struct start_info *start) {
+    si = start;
+    puts("lab: hvlab lab kernel\n");
+    if (hypercall3(HYPERVISOR_set_trap_table, (u32)traps, 0, 0) != 0) panic("set_trap_table refused");
+    if (hypercall3(HYPERVISOR_stack_switch, FLAT_KERNEL_DS, (u32)kstack_top, 0) != 0) panic("stack_switch refused");
+    const char *w = workload_name();
+    puts("lab: workload=");
+    puts(*w ? w : "(none)");
+    puts("\n");
+    int ok;
+    scratch_init();
+    if (same(w, "hello")) ok = hello();
+    else if (same(w, "syscall")) ok = bench_syscall(option("iterations", 100000));
+    else if (same(w, "callret")) ok = bench_callret(option("iterations", 1000000));
+    else if (same(w, "divzero")) ok = bench_divzero(option("iterations", 20000));
+    else if (same(w, "pgfault")) ok = bench_pgfault(option("iterations", 20000));
+    else if (same(w, "attacks")) ok = attacks();
+    else { puts("lab: unknown workload\n"); ok = 0; }
+    puts(ok ? "lab: done status=pass timer_ticks=0\n" : "lab: done status=fail timer_ticks=0\n");
+    shutdown(ok ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+}

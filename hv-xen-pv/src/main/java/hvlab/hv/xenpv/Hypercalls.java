@@ -1,0 +1,314 @@
+package hvlab.hv.xenpv;
+
+import hvlab.hv.xenpv.Xen.DomainCrash;
+import hvlab.hv.xenpv.domain.Domain;
+import hvlab.hv.xenpv.mm.MemoryManager;
+import hvlab.hv.xenpv.mm.PageType;
+import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.InterruptFrame;
+
+import static hvlab.hv.xenpv.mm.XenErrno.EFAULT;
+import static hvlab.hv.xenpv.mm.XenErrno.EINVAL;
+import static hvlab.hv.xenpv.mm.XenErrno.ENOSYS;
+import static hvlab.hv.xenpv.mm.XenErrno.EPERM;
+
+/**
+ * The hypercalls, by Xen's numbers, with arguments in EBX, ECX, EDX, ESI, EDI and the result in EAX
+ * (../shared/reference/xen-pv-abi.md sections 1-4, 10-12). Guest pointers are virtual addresses of the calling
+ * domain; one Xen cannot read is -EFAULT.
+ */
+final class Hypercalls {
+    static final int SET_TRAP_TABLE = 0, MMU_UPDATE = 1, STACK_SWITCH = 3, SET_CALLBACKS = 4, FPU_TASKSWITCH = 5,
+            UPDATE_DESCRIPTOR = 10,
+            UPDATE_VA_MAPPING = 14, XEN_VERSION = 17, CONSOLE_IO = 18, VM_ASSIST = 21, IRET = 23, MMUEXT_OP = 26,
+            SCHED_OP = 29;
+    private static final int IF = 1 << 9, IOPL = 3 << 12, VM = 1 << 17;
+
+    private final Xen xen;
+    private final Cpu cpu;
+
+    Hypercalls(Xen xen) {
+        this.xen = xen;
+        this.cpu = xen.cpu();
+    }
+
+    static String name(int number) {
+        return switch (number) {
+            case SET_TRAP_TABLE -> "set_trap_table";
+            case MMU_UPDATE -> "mmu_update";
+            case STACK_SWITCH -> "stack_switch";
+            case SET_CALLBACKS -> "set_callbacks";
+            case FPU_TASKSWITCH -> "fpu_taskswitch";
+            case UPDATE_DESCRIPTOR -> "update_descriptor";
+            case UPDATE_VA_MAPPING -> "update_va_mapping";
+            case XEN_VERSION -> "xen_version";
+            case CONSOLE_IO -> "console_io";
+            case VM_ASSIST -> "vm_assist";
+            case IRET -> "iret";
+            case MMUEXT_OP -> "mmuext_op";
+            case SCHED_OP -> "sched_op";
+            default -> "hypercall " + number;
+        };
+    }
+
+    int call(int number) throws DomainCrash {
+        int a1 = cpu.register(Cpu.EBX), a2 = cpu.register(Cpu.ECX), a3 = cpu.register(Cpu.EDX);
+        int a4 = cpu.register(Cpu.ESI);
+        try {
+            return switch (number) {
+                case SET_TRAP_TABLE -> setTrapTable(a1);
+                case MMU_UPDATE -> mmuUpdate(a1, a2, a3, a4);
+                case STACK_SWITCH -> stackSwitch(a1, a2);
+                case SET_CALLBACKS -> setCallbacks(a1, a2, a3, a4);
+                case FPU_TASKSWITCH -> fpuTaskSwitch(a1);
+                case UPDATE_DESCRIPTOR -> a2 != 0 ? EINVAL : xen.mm().updateDescriptor(xen.domain().id, a1, a3, a4);
+                case UPDATE_VA_MAPPING -> updateVaMapping(a1, a2, a4);
+                case XEN_VERSION -> a1 == 0 ? 3 << 16 | 2 : ENOSYS; // XENVER_version: 3.2
+                case CONSOLE_IO -> consoleIo(a1, a2, a3);
+                case VM_ASSIST -> a1 == 0 || a1 == 1 ? (a2 >= 0 && a2 < 32 ? 0 : EINVAL) : EINVAL;
+                case IRET -> iret();
+                case MMUEXT_OP -> mmuextOp(a1, a2, a3, a4);
+                case SCHED_OP -> schedOp(a1, a2);
+                default -> ENOSYS;
+            };
+        } catch (GuestPointer unreadable) {
+            return EFAULT;
+        }
+    }
+
+    /** A guest pointer Xen could not follow. */
+    private static final class GuestPointer extends Exception {
+        GuestPointer() {
+            super(null, null, false, false);
+        }
+    }
+
+    private int read32(int virtual) throws GuestPointer {
+        try {
+            return xen.guestRead32(virtual);
+        } catch (DomainCrash unmapped) {
+            throw new GuestPointer();
+        }
+    }
+
+    private void write32(int virtual, int value) throws GuestPointer {
+        try {
+            xen.guestWrite32(virtual, value);
+        } catch (DomainCrash unmapped) {
+            throw new GuestPointer();
+        }
+    }
+
+    /** Entries of struct trap_info until one with address 0; a NULL table clears all ([X32] do_set_trap_table). */
+    private int setTrapTable(int table) throws GuestPointer {
+        Domain d = xen.domain();
+        if (table == 0) {
+            java.util.Arrays.fill(d.trapAddress, 0);
+            return 0;
+        }
+        for (int at = table; ; at += 8) {
+            int head = read32(at), address = read32(at + 4);
+            if (address == 0) {
+                return 0;
+            }
+            int vector = head & 0xFF, selector = head >>> 16;
+            if ((selector & ~3) != (XenLayout.KERNEL_CS & ~3)) {
+                return EPERM; // a handler must run in the guest kernel's ring-1 code segment, never ring 0 ([X30])
+            }
+            d.trapFlags[vector] = (head >>> 8) & 0xFF;
+            d.trapSelector[vector] = selector | 1;
+            d.trapAddress[vector] = address;
+        }
+    }
+
+    /** The ring-1 stack for entries from ring 3: SS's RPL raised to 1, no other check ([X32] x86_32/mm.c). */
+    private int stackSwitch(int ss, int esp) {
+        xen.setKernelStack(ss | 1, esp);
+        return 0;
+    }
+
+    /** The virtual CR0.TS, mirrored into the real one: the guest's next FPU instruction raises #NM, bounced. */
+    private int fpuTaskSwitch(int set) {
+        int cr0 = cpu.cr(0);
+        cpu.writeControlRegister(0, set != 0 ? cr0 | 8 : cr0 & ~8);
+        return 0;
+    }
+
+    private int setCallbacks(int eventCs, int eventEip, int failsafeCs, int failsafeEip) {
+        Domain d = xen.domain();
+        d.eventSelector = eventCs | 1;
+        d.eventAddress = eventEip;
+        d.failsafeSelector = failsafeCs | 1;
+        d.failsafeAddress = failsafeEip;
+        return 0;
+    }
+
+    /** CONSOLEIO_write: the bytes go to the machine's console ([X32] drivers/char/console.c). */
+    private int consoleIo(int command, int count, int buffer) throws GuestPointer {
+        if (command != 0) {
+            return command == 1 ? 0 : ENOSYS; // CONSOLEIO_read: no input for a domain yet
+        }
+        if (count < 0) {
+            return EINVAL;
+        }
+        for (int k = 0; k < count; k++) {
+            int b;
+            try {
+                b = xen.guestRead8(buffer + k);
+            } catch (DomainCrash unmapped) {
+                throw new GuestPointer();
+            }
+            cpu.outPort(0x3F8, 1, b);
+        }
+        return 0;
+    }
+
+    /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
+    private int schedOp(int command, int argument) throws GuestPointer {
+        return switch (command) {
+            case 0 -> 0;
+            case 2 -> {
+                xen.shutdown(read32(argument));
+                yield 0;
+            }
+            default -> ENOSYS;
+        };
+    }
+
+    /** The iret hypercall: EAX, EIP, CS, EFLAGS, [ESP, SS] on the guest stack ([X32] x86_32/traps.c do_iret). */
+    private int iret() throws GuestPointer, DomainCrash {
+        InterruptFrame frame = xen.frame;
+        int sp = frame.esp;
+        int eax = read32(sp), eip = read32(sp + 4), cs = read32(sp + 8) & 0xFFFF, flags = read32(sp + 12);
+        if ((cs & 3) == 0) {
+            throw new DomainCrash("iret to ring 0");
+        }
+        if ((flags & VM) != 0) {
+            return EINVAL; // virtual-8086 returns: not yet
+        }
+        xen.memory().writeU8((xen.domain().sharedInfoFrame << 12) + 1, (flags & IF) != 0 ? 0 : 1);
+        frame.eip = eip;
+        frame.cs = cs;
+        frame.eflags = (flags & ~IOPL) | IF;
+        if ((cs & 3) != 1) {
+            frame.esp = read32(sp + 16);
+            frame.ss = read32(sp + 20) & 0xFFFF;
+        } else {
+            frame.esp = sp + 16;
+        }
+        return eax;
+    }
+
+    /** mmu_update: checked writes in order, stopping at the first failure; *pdone = how many succeeded. */
+    private int mmuUpdate(int requests, int count, int done, int foreign) throws GuestPointer {
+        if (foreign != 0x7FF0 && foreign != 0) {
+            return -3; // ESRCH: no foreign domains yet
+        }
+        int result = batch(count, done, i -> {
+            int pointer = read32(requests + i * 16), valueLow = read32(requests + i * 16 + 8);
+            if (read32(requests + i * 16 + 4) != 0) {
+                return EINVAL;
+            }
+            return switch (pointer & 3) {
+                case 0, 2 -> xen.mm().updateEntry(xen.domain().id, pointer & ~3, valueLow);
+                case 1 -> machphysUpdate(pointer >>> 12, valueLow);
+                default -> ENOSYS;
+            };
+        });
+        flushTlb();
+        return result;
+    }
+
+    /** One request of a batched hypercall: 0 or an error. */
+    @FunctionalInterface
+    private interface Request {
+        int apply(int index) throws GuestPointer;
+    }
+
+    /**
+     * A batch as mmu_update and mmuext_op run it ([X32] do_mmu_update): in order, stopping at the first failure,
+     * earlier requests left applied, the number done stored at {@code done} when it is not NULL. Bit 31 of the
+     * count marks a continuation and is ignored.
+     */
+    private int batch(int count, int done, Request request) throws GuestPointer {
+        int applied = 0, result = 0;
+        for (int i = 0; i < (count & 0x7FFFFFFF); i++) {
+            result = request.apply(i);
+            if (result != 0) {
+                break;
+            }
+            applied++;
+        }
+        if (done != 0) {
+            write32(done, applied);
+        }
+        return result;
+    }
+
+    private int machphysUpdate(int mfn, int pfn) {
+        if (!xen.mm().frames().exists(mfn) || xen.mm().frames().owner(mfn) != xen.domain().id) {
+            return EINVAL;
+        }
+        xen.memory().writeU32(xen.layout().physical(XenLayout.M2P) + mfn * 4, pfn);
+        return 0;
+    }
+
+    /** update_va_mapping: the L1 entry of {@code va} in the current tables, checked, then the flush asked for. */
+    private int updateVaMapping(int va, int value, int flags) {
+        if (Integer.compareUnsigned(va, XenLayout.HYPERVISOR_VIRT_START) >= 0) {
+            return EINVAL;
+        }
+        int pde = xen.memory().readU32((cpu.cr(3) & ~0xFFF) + (va >>> 22) * 4);
+        if ((pde & 1) == 0) {
+            return EINVAL;
+        }
+        int result = xen.mm().updateEntry(xen.domain().id, (pde & ~0xFFF) + ((va >>> 12) & 0x3FF) * 4, value);
+        if (result == 0) {
+            switch (flags & 3) {
+                case 1 -> flushTlb();
+                case 2 -> cpu.invalidatePage(va);
+                default -> cpu.invalidatePage(va); // the model's TLB must not keep what the tables no longer say
+            }
+        }
+        return result;
+    }
+
+    /** mmuext_op: 12-byte ops, run as a batch. */
+    private int mmuextOp(int ops, int count, int done, int foreign) throws GuestPointer {
+        Domain d = xen.domain();
+        MemoryManager mm = xen.mm();
+        return batch(count, done, i -> {
+            int command = read32(ops + i * 12), argument = read32(ops + i * 12 + 4);
+            return switch (command) {
+                case 0 -> mm.pin(d.id, argument, PageType.L1_PAGE_TABLE);
+                case 1 -> mm.pin(d.id, argument, PageType.L2_PAGE_TABLE);
+                case 2, 3 -> 0; // L3/L4 pins: ignored on a two-level Xen
+                case 4 -> mm.unpin(d.id, argument);
+                case 5 -> newBase(argument);
+                case 6, 8, 10 -> {
+                    flushTlb();
+                    yield 0;
+                }
+                case 7, 9, 11 -> {
+                    cpu.invalidatePage(argument);
+                    yield 0;
+                }
+                default -> ENOSYS;
+            };
+        });
+    }
+
+    private int newBase(int mfn) {
+        Domain d = xen.domain();
+        int result = xen.mm().newBase(d.id, mfn, d.baseTable);
+        if (result == 0) {
+            d.baseTable = mfn;
+            cpu.writeControlRegister(3, mfn << 12);
+        }
+        return result;
+    }
+
+    private void flushTlb() {
+        cpu.writeControlRegister(3, cpu.cr(3));
+    }
+}

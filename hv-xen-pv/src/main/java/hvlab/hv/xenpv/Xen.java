@@ -1,0 +1,355 @@
+package hvlab.hv.xenpv;
+
+import hvlab.hv.xenpv.domain.Domain;
+import hvlab.hv.xenpv.domain.DomainBuilder;
+import hvlab.hv.xenpv.domain.PvKernelImage;
+import hvlab.hv.xenpv.mm.FrameTable;
+import hvlab.hv.xenpv.mm.MemoryManager;
+import hvlab.hw.boot.BootImageException;
+import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.HypervisorEntry;
+import hvlab.hw.cpu.InterruptFrame;
+import hvlab.hw.device.debugexit.DebugExit;
+import hvlab.hw.machine.Machine;
+import hvlab.hw.machine.RunOutcome;
+import hvlab.hw.memory.PhysicalMemory;
+import hvlab.hw.stats.Counter;
+import hvlab.hw.stats.Counters;
+import hvlab.hw.stats.HypervisorEvents;
+import hvlab.spi.GuestImage;
+import hvlab.spi.HostContext;
+import hvlab.spi.Hypervisor;
+
+/**
+ * Xen for one PV domain on the machine: it owns ring 0 and the top 64 MiB, runs the guest kernel in ring 1, and
+ * gets control where the hardware gives it to ring 0 — hypercalls through {@code int 0x82}, exceptions, interrupts
+ * — leaving by IRET (../shared/design/architecture.md, paravirtual).
+ */
+final class Xen implements Hypervisor, HypervisorEntry {
+    static final int HYPERCALL_VECTOR = 0x82;
+    static final int DOMAIN_PAGES = 8192; // 32 MiB
+    private static final int IF = 1 << 9, TF = 1 << 8, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, IOPL = 3 << 12;
+
+    private final Machine machine;
+    private final Cpu cpu;
+    private final PhysicalMemory memory;
+    private final XenLayout layout;
+    private final FrameTable frames;
+    private final MemoryManager mm;
+    private final Counters counters;
+    private final Counter[] hypercallCounts = new Counter[64];
+    private final Counter bounces, softwareInterrupts, interrupts;
+    private Domain domain;
+    final Hypercalls hypercalls;
+    final InterruptFrame frame;
+
+    Xen(HostContext context) {
+        this.machine = context.machine();
+        this.cpu = context.cpu();
+        this.memory = context.memory();
+        this.layout = XenLayout.of(memory.ramSize());
+        this.frames = new FrameTable(memory.ramSize() >>> 12);
+        this.mm = new MemoryManager(memory, frames);
+        this.counters = context.counters();
+        this.bounces = counters.counter(Counters.EXITS, "exception bounced to the guest");
+        this.softwareInterrupts = counters.counter(Counters.EXITS, "int n bounced to the guest");
+        this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
+        this.frame = new InterruptFrame(cpu);
+        this.hypercalls = new Hypercalls(this);
+    }
+
+    Cpu cpu() {
+        return cpu;
+    }
+
+    PhysicalMemory memory() {
+        return memory;
+    }
+
+    MemoryManager mm() {
+        return mm;
+    }
+
+    Domain domain() {
+        return domain;
+    }
+
+    XenLayout layout() {
+        return layout;
+    }
+
+    // ---- boot ----
+
+    @Override
+    public void boot(GuestImage image) throws BootImageException {
+        if (!(image instanceof GuestImage.Multiboot kernel)) {
+            throw new BootImageException("xen-pv boots PV kernel images (ELF with __xen_guest); " + image.name()
+                    + " is a firmware ROM");
+        }
+        PvKernelImage pv = PvKernelImage.parse(image.name(), kernel.image());
+        cpu.enterFlatProtectedMode(0, 0, 0);
+        cpu.outPort(0x21, 1, 0xFF); // Xen owns the PICs; no device interrupt reaches a domain yet
+        cpu.outPort(0xA1, 1, 0xFF);
+        buildXen();
+        int pages = Math.min(DOMAIN_PAGES, layout.lastDomainFrame() - XenLayout.FIRST_DOMAIN_FRAME);
+        domain = new Domain(1, XenLayout.FIRST_DOMAIN_FRAME, pages, layout.physical(XenLayout.SHARED_INFO) >>> 12);
+        DomainBuilder.Start start = new DomainBuilder(memory, frames, mm).build(domain, image.name(), pv,
+                kernel.commandLine());
+        for (int pfn = 0; pfn < pages; pfn++) {
+            memory.writeU32(layout.physical(XenLayout.M2P) + domain.machineFrame(pfn) * 4, pfn);
+        }
+        domain.baseTable = start.baseTable();
+        cpu.writeControlRegister(3, start.baseTable() << 12);
+        cpu.writeControlRegister(0, cpu.cr(0) | (1 << 31) | (1 << 16)); // paging, and WP: ring 1 honours read-only
+        cpu.loadGdtr(XenLayout.linear(XenLayout.GDT), 7177 * 8 - 1);
+        cpu.loadIdtr(XenLayout.linear(XenLayout.IDT), 256 * 8 - 1);
+        cpu.loadTaskRegister(XenLayout.TSS_SELECTOR);
+        for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+            cpu.loadSegmentRegister(segment, XenLayout.KERNEL_DS);
+        }
+        cpu.setHypervisorEntryPage(XenLayout.linear(XenLayout.ENTRY_PAGE), this);
+        for (int r = 0; r < 8; r++) {
+            cpu.setRegister(r, 0);
+        }
+        cpu.setRegister(Cpu.ESI, start.startInfo());
+        frame.enter(XenLayout.linear(XenLayout.STACK_TOP), start.entry(), XenLayout.KERNEL_CS, IF | 2,
+                start.stackTop(), XenLayout.KERNEL_DS);
+    }
+
+    /** Xen's GDT, IDT, TSS and its slots of every address space. */
+    private void buildXen() {
+        int gdt = layout.physical(XenLayout.GDT);
+        for (int k = 0; k < 0x10000; k += 4) {
+            memory.writeU32(gdt + k, 0);
+        }
+        descriptor(gdt, XenLayout.XEN_CS, 0x0000FFFF, 0x00CF9B00);
+        descriptor(gdt, XenLayout.XEN_DS, 0x0000FFFF, 0x00CF9300);
+        // Guest segments end at FC3FFFFF: limit FC3FF pages ([X32] x86_32.S gdt_table).
+        descriptor(gdt, XenLayout.KERNEL_CS, 0x0000C3FF, 0x00CFBB00);
+        descriptor(gdt, XenLayout.KERNEL_DS, 0x0000C3FF, 0x00CFB300);
+        descriptor(gdt, XenLayout.USER_CS, 0x0000C3FF, 0x00CFFB00);
+        descriptor(gdt, XenLayout.USER_DS, 0x0000C3FF, 0x00CFF300);
+        int tss = XenLayout.linear(XenLayout.TSS);
+        descriptor(gdt, XenLayout.TSS_SELECTOR, tss << 16 | 0x67, (tss & 0xFF000000) | (tss >>> 16 & 0xFF) | 0x8900);
+        int idt = layout.physical(XenLayout.IDT);
+        int entry = XenLayout.linear(XenLayout.ENTRY_PAGE);
+        for (int vector = 0; vector < 256; vector++) {
+            int offset = entry + vector * 16;
+            int dpl = vector == HYPERCALL_VECTOR ? 1 : vector == 3 || vector == 4 ? 3 : 0;
+            memory.writeU32(idt + vector * 8, XenLayout.XEN_CS << 16 | (offset & 0xFFFF));
+            memory.writeU32(idt + vector * 8 + 4, (offset & 0xFFFF0000) | 0x8E00 | dpl << 13);
+        }
+        int tssPhysical = layout.physical(XenLayout.TSS);
+        memory.writeU32(tssPhysical + 4, XenLayout.linear(XenLayout.STACK_TOP));
+        memory.writeU32(tssPhysical + 8, XenLayout.XEN_DS);
+        memory.writeU16(tssPhysical + 0x66, 0x68);
+        // Slot 1020: Xen's direct map, supervisor read-write. Slot 1008: the M2P, read-only.
+        int directMap = layout.physical(XenLayout.DIRECT_MAP_TABLE);
+        for (int page = 0; page < 1024; page++) {
+            memory.writeU32(directMap + page * 4, (page << 12 < XenLayout.SIZE ? layout.physical(page << 12) | 3 : 0));
+        }
+        int m2pTable = layout.physical(XenLayout.M2P_TABLE);
+        int m2pPages = (layout.ramBytes() >>> 12) * 4 / 4096;
+        for (int page = 0; page < 1024; page++) {
+            memory.writeU32(m2pTable + page * 4, page < m2pPages ? layout.physical(XenLayout.M2P + page * 4096) | 1 : 0);
+        }
+        for (int k = 0; k < m2pPages * 4096; k += 4) {
+            memory.writeU32(layout.physical(XenLayout.M2P) + k, -1); // INVALID_M2P_ENTRY
+        }
+        mm.setXenSlot(XenLayout.DIRECT_MAP_SLOT, directMap | 3);
+        mm.setXenSlot(XenLayout.M2P_SLOT, m2pTable | 3);
+    }
+
+    private void descriptor(int gdt, int selector, int lo, int hi) {
+        memory.writeU32(gdt + (selector & 0xFFF8), lo);
+        memory.writeU32(gdt + (selector & 0xFFF8) + 4, hi);
+    }
+
+    /** The ring-1 stack for entries from ring 3 (stack_switch), in the real TSS. */
+    void setKernelStack(int segment, int pointer) {
+        domain.kernelStackSegment = segment;
+        domain.kernelStackPointer = pointer;
+        memory.writeU32(layout.physical(XenLayout.TSS) + 12, pointer);
+        memory.writeU32(layout.physical(XenLayout.TSS) + 16, segment);
+    }
+
+    @Override
+    public RunOutcome run(long maxInstructions) {
+        return machine.run(maxInstructions);
+    }
+
+    // ---- every entry ----
+
+    @Override
+    public void enter(Cpu cpu, int offset) {
+        int vector = offset / 16;
+        frame.read(vector);
+        if (frame.fromRingZero()) {
+            cpu.shutdown("xen: fault in Xen itself, vector " + vector + " at 0x" + Integer.toHexString(frame.eip));
+            return;
+        }
+        try {
+            dispatch(vector);
+        } catch (DomainCrash crash) {
+            crash(crash.getMessage());
+            return;
+        }
+        frame.resume();
+    }
+
+    private void dispatch(int vector) throws DomainCrash {
+        if (vector == HYPERCALL_VECTOR) {
+            int number = cpu.register(Cpu.EAX);
+            if (number >= 0 && number < hypercallCounts.length) {
+                if (hypercallCounts[number] == null) {
+                    hypercallCounts[number] = counters.counter(Counters.HYPERCALLS, Hypercalls.name(number));
+                }
+                hypercallCounts[number].increment();
+            }
+            HypervisorEvents.hypercall(number, frame.eip);
+            cpu.setRegister(Cpu.EAX, hypercalls.call(number));
+            return;
+        }
+        if (vector >= 32) {
+            interrupts.increment(); // no device interrupt is routed to a domain yet
+            return;
+        }
+        if (vector == 13 && frame.errorCode != 0 && (frame.errorCode & 7) == 2 && isIntN(frame.errorCode >>> 3)) {
+            int n = frame.errorCode >>> 3;
+            softwareInterrupts.increment();
+            if ((domain.trapFlags[n] & 3) < (frame.cs & 3)) {
+                bounce(13, frame.errorCode, frame.eip);
+            } else {
+                bounce(n, -1, frame.eip + 2);
+            }
+            return;
+        }
+        bounces.increment();
+        bounce(vector, frame.errorCode, frame.eip);
+    }
+
+    private boolean isIntN(int vector) {
+        try {
+            return guestRead8(frame.eip) == 0xCD && guestRead8(frame.eip + 1) == vector;
+        } catch (DomainCrash unreadable) {
+            return false;
+        }
+    }
+
+    /**
+     * Bounces an exception to the guest's handler ([X32] x86_32/entry.S create_bounce_frame): on the current ring-1
+     * stack, or the kernel stack from stack_switch when the guest was in ring 3 (SS and ESP pushed first); then
+     * EFLAGS with IF = not the saved event mask, CS with that mask in bits 23:16, EIP, the error code if any; a page
+     * fault also pushes CR2 below it, the paper's extended frame, and writes it to vcpu_info.arch.cr2 (Xen 3).
+     */
+    void bounce(int vector, int errorCode, int returnEip) throws DomainCrash {
+        int handler = domain.trapAddress[vector];
+        if (handler == 0) {
+            throw new DomainCrash("no handler for vector " + vector + " (error 0x" + Integer.toHexString(errorCode)
+                    + ") at 0x" + Integer.toHexString(frame.eip));
+        }
+        int sharedInfo = domain.sharedInfoFrame << 12;
+        int mask = memory.readU8(sharedInfo + 1);
+        int esp = frame.esp, ss = frame.ss;
+        if ((frame.cs & 3) == 3) {
+            esp = push(domain.kernelStackPointer, ss);
+            esp = push(esp, frame.esp);
+            ss = domain.kernelStackSegment;
+        }
+        esp = push(esp, (frame.eflags & ~(IF | IOPL)) | (mask == 0 ? IF : 0));
+        esp = push(esp, frame.cs | mask << 16);
+        esp = push(esp, returnEip);
+        if (errorCode != -1) {
+            esp = push(esp, errorCode);
+        }
+        if (vector == 14) {
+            int cr2 = cpu.cr(2);
+            esp = push(esp, cr2);
+            memory.writeU32(sharedInfo + 8, cr2);
+        }
+        if ((domain.trapFlags[vector] & 4) != 0) {
+            memory.writeU8(sharedInfo + 1, 1);
+        }
+        frame.eip = handler;
+        frame.cs = domain.trapSelector[vector] | 1;
+        frame.eflags = (frame.eflags & ~(TF | VM | RF | NT | IOPL)) | IF;
+        frame.esp = esp;
+        frame.ss = ss;
+    }
+
+    private int push(int esp, int value) throws DomainCrash {
+        esp -= 4;
+        guestWrite32(esp, value);
+        return esp;
+    }
+
+    // ---- guest memory through the domain's own page tables ----
+
+    /** The machine address of a guest virtual address, walked through the current L2; null-like -1 if unmapped. */
+    int translate(int virtual, boolean write) {
+        if (Integer.compareUnsigned(virtual, XenLayout.HYPERVISOR_VIRT_START) >= 0) {
+            return -1;
+        }
+        int l2 = cpu.cr(3) & ~0xFFF;
+        int pde = memory.readU32(l2 + (virtual >>> 22) * 4);
+        if ((pde & 1) == 0) {
+            return -1;
+        }
+        int pte = memory.readU32((pde & ~0xFFF) + ((virtual >>> 12) & 0x3FF) * 4);
+        if ((pte & 1) == 0 || write && (pte & 2) == 0) {
+            return -1;
+        }
+        return (pte & ~0xFFF) | (virtual & 0xFFF);
+    }
+
+    int guestRead32(int virtual) throws DomainCrash {
+        if ((virtual & 0xFFF) <= 0xFFC) {
+            return memory.readU32(checked(virtual, false));
+        }
+        return guestRead8(virtual) | guestRead8(virtual + 1) << 8 | guestRead8(virtual + 2) << 16
+                | guestRead8(virtual + 3) << 24;
+    }
+
+    int guestRead8(int virtual) throws DomainCrash {
+        return memory.readU8(checked(virtual, false));
+    }
+
+    void guestWrite32(int virtual, int value) throws DomainCrash {
+        int machine = checked(virtual, true);
+        if ((virtual & 0xFFF) > 0xFFC) {
+            throw new DomainCrash("a split write at 0x" + Integer.toHexString(virtual));
+        }
+        cpu.writePhysical32(machine, value);
+    }
+
+    private int checked(int virtual, boolean write) throws DomainCrash {
+        int machine = translate(virtual, write);
+        if (machine == -1) {
+            throw new DomainCrash("guest address 0x" + Integer.toHexString(virtual) + " is not "
+                    + (write ? "writable" : "mapped"));
+        }
+        return machine;
+    }
+
+    // ---- ending ----
+
+    /** SCHEDOP_shutdown of the only domain: the machine powers off with the lab's exit value for the reason. */
+    void shutdown(int reason) {
+        cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, reason == 0 ? 0x10 : reason == 3 ? 0x12 : 0x11);
+    }
+
+    private void crash(String why) {
+        for (byte b : ("(XEN) domain " + domain.id + " crashed: " + why + "\n").getBytes()) {
+            cpu.outPort(0x3F8, 1, b);
+        }
+        shutdown(3);
+        frame.resume();
+    }
+
+    /** The domain did something Xen kills it for (no handler, a bad kernel stack). */
+    static final class DomainCrash extends Exception {
+        DomainCrash(String why) {
+            super(why, null, false, false);
+        }
+    }
+}

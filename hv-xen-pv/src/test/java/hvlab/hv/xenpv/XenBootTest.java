@@ -1,0 +1,126 @@
+package hvlab.hv.xenpv;
+
+import hvlab.guests.LabGuest;
+import hvlab.guests.LabGuests;
+import hvlab.hw.boot.BootImageException;
+import hvlab.hw.machine.Machine;
+import hvlab.hw.machine.MachineHostContext;
+import hvlab.hw.machine.RunOutcome;
+import hvlab.hw.stats.Counters;
+import hvlab.spi.GuestImage;
+import hvlab.spi.Hypervisor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A PV domain built and started as Xen's domain builder does (xen-pv-abi.md section 8), run to its shutdown. */
+class XenBootTest {
+    private static final long BUDGET = 50_000_000;
+
+    private record Run(String console, RunOutcome outcome, Machine machine) { }
+
+    private static Run run(GuestImage image) throws BootImageException {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(console::write).build();
+        try (Hypervisor xen = new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")))) {
+            xen.boot(image);
+            RunOutcome outcome = xen.run(BUDGET);
+            return new Run(console.toString(StandardCharsets.ISO_8859_1), outcome, machine);
+        }
+    }
+
+    private static String nativeConsole(LabGuest guest) throws BootImageException {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        try (Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(console::write).build()) {
+            machine.boot(new GuestImage.Multiboot("lab.elf", guest.kernelImage(), guest.commandLine()));
+            machine.run(BUDGET);
+        }
+        return console.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    static Stream<LabGuest> paravirtualWorkloads() {
+        return LabGuests.paravirtualPorts().stream();
+    }
+
+    /** Issue 6's attacks, each refused with Xen's error code; the domain runs on to a clean shutdown. */
+    @Test
+    void everyAttackIsRefusedWithXensErrorCodeAndTheDomainGoesOn() throws Exception {
+        LabGuest attacks = LabGuests.paravirtual().stream().filter(g -> g.name().equals("attacks")).findFirst()
+                .orElseThrow();
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                attacks.paravirtualCommandLine()));
+        assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS map_page_table_writable",
+                "PASS write_xen_slot", "PASS map_foreign_frame", "PASS update_foreign_frame", "PASS trap_table_ring0_cs",
+                "PASS mmu_update_pointer_into_xen", "PASS mmu_update_huge_count", "PASS descriptor_reaching_xen",
+                "PASS descriptor_into_page_table", "lab: done status=pass");
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+    }
+
+    /** Issue 6's measure: lab-pv:NAME under xen-pv gives lab:NAME's result lines on the bare machine. */
+    @ParameterizedTest
+    @MethodSource("paravirtualWorkloads")
+    void paravirtualWorkloadPrintsWhatTheNativeOnePrints(LabGuest guest) throws Exception {
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                guest.paravirtualCommandLine()));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+        assertThat(LabGuests.maskTimeDependent(pv.console()))
+                .isEqualTo(LabGuests.maskTimeDependent(nativeConsole(guest)));
+    }
+
+    /** pgfault's faults reach the guest as bounces, and its handler maps each page with update_va_mapping. */
+    @Test
+    void pageFaultsAreBouncedAndMappedThroughCheckedUpdates() throws Exception {
+        LabGuest pgfault = LabGuests.find("pgfault").orElseThrow().withOptions("iterations=3000");
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                pgfault.paravirtualCommandLine()));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+        assertThat(pv.machine().statistics()).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("update_va_mapping");
+            assertThat(v.value()).isEqualTo(3000);
+        }).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("exception bounced to the guest");
+            assertThat(v.value()).isEqualTo(3000);
+        });
+    }
+
+    /** Console output, traps and the shutdown all went through hypercalls: they are counted by name. */
+    @Test
+    void hypercallsAreCountedByName() throws Exception {
+        LabGuest hello = LabGuests.find("hello").orElseThrow();
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                hello.paravirtualCommandLine()));
+        assertThat(pv.machine().statistics()).anySatisfy(v -> {
+            assertThat(v.family()).isEqualTo(Counters.HYPERCALLS);
+            assertThat(v.key()).isEqualTo("console_io");
+            assertThat(v.value()).isPositive();
+        }).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("sched_op");
+            assertThat(v.value()).isEqualTo(1);
+        }).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("int n bounced to the guest");
+            assertThat(v.value()).isEqualTo(2); // SYS_PUTS and SYS_EXIT from ring 3
+        });
+    }
+
+    @Test
+    void aKernelWithoutXenGuestSectionIsRefusedByName() {
+        LabGuest hello = LabGuests.find("hello").orElseThrow();
+        assertThatThrownBy(() -> run(new GuestImage.Multiboot("lab.elf", hello.kernelImage(), hello.commandLine())))
+                .isInstanceOf(BootImageException.class).hasMessageContaining("lab.elf")
+                .hasMessageContaining("__xen_guest");
+    }
+
+    @Test
+    void aFileThatIsNotElfIsRefused() {
+        assertThatThrownBy(() -> run(new GuestImage.Multiboot("junk", new byte[100], "junk")))
+                .isInstanceOf(BootImageException.class).hasMessageContaining("not a 32-bit");
+    }
+}
