@@ -154,6 +154,9 @@ public final class Vmx {
     /** INVEPT with the descriptor {@code eptp, 0} (30.3 "INVEPT"). */
     public int invept(int type, long eptp) {
         rootPreconditions(false);
+        if (!VmxCapabilities.EPT) {
+            throw c.ud(); // INVEPT exists only with EPT (30.3 "INVEPT")
+        }
         return finish(inveptOperation(type, eptp));
     }
 
@@ -330,7 +333,7 @@ public final class Vmx {
     void invalidateInstruction(Interpreter in, int op) {
         boolean ept = op == 0x80;
         boolean operand66 = c.opSize32 != c.code32;
-        if (!operand66 || c.repPrefix != 0 || instructionUndefined()) {
+        if (!operand66 || c.repPrefix != 0 || instructionUndefined() || ept && !VmxCapabilities.EPT) {
             throw c.ud();
         }
         decodeMemoryOperand(in);

@@ -37,7 +37,8 @@ final class VmxDecode {
             }
             int modrm = byteAt(c, at + 1);
             int mod = modrm >>> 6, reg = modrm >>> 3 & 7, rm = modrm & 7;
-            int info = reg << 28 | (c.addrSize32 ? 1 : 0) << 7;
+            boolean registerOperand = byteAt(c, at) != 0xC7; // group 9's ModRM.reg is the opcode, not a register
+            int info = (registerOperand ? reg << 28 : 0) | (c.addrSize32 ? 1 : 0) << 7;
             if (mod == 3) {
                 return new OperandInfo(info | rm << 3 | 1 << 10, 0);
             }

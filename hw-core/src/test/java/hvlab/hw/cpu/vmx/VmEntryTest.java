@@ -348,10 +348,7 @@ class VmEntryTest {
     void anInjectedSoftwareInterruptChecksTheGateDpl_26_5_1_1() {
         VmxBench bench = ready().guest("f4");
         bench.descriptor(GUEST_IDT + 0x80 * 8, (GUEST_STUBS & 0xFFFF0000) | 0x8E00, CODE0 << 16 | 0x8800); // DPL 0
-        bench.write(GUEST_CS_SELECTOR, CODE3);
-        bench.write(GUEST_CS_ACCESS_RIGHTS, 0xC0FB);
-        bench.write(GUEST_SS_SELECTOR, DATA3);
-        bench.write(GUEST_SS_ACCESS_RIGHTS, 0xC0F3);
+        bench.ring3Guest();
         bench.write(EXCEPTION_BITMAP, 1 << 13);
         bench.write(VM_ENTRY_INTERRUPTION_INFO, InterruptionInfo.of(0x80, InterruptionInfo.SOFTWARE_INTERRUPT, false));
         bench.write(VM_ENTRY_INSTRUCTION_LENGTH, 2);

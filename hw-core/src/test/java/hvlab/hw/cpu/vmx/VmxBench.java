@@ -213,6 +213,15 @@ final class VmxBench {
         return this;
     }
 
+    /** The guest runs at CPL 3: ring-3 CS and SS (SS.DPL is the CPL, 24.4.1). */
+    VmxBench ring3Guest() {
+        write(GUEST_CS_SELECTOR, CODE3);
+        write(GUEST_CS_ACCESS_RIGHTS, 0xC0FB);
+        write(GUEST_SS_SELECTOR, DATA3);
+        write(GUEST_SS_ACCESS_RIGHTS, 0xC0F3);
+        return this;
+    }
+
     /** The guest's RFLAGS. */
     VmxBench guestFlags(int rflags) {
         write(GUEST_RFLAGS, rflags);

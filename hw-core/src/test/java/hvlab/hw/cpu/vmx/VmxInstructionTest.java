@@ -264,25 +264,36 @@ class VmxInstructionTest {
     }
 
     @Test
-    void invalidatingInstructionsCheckTypeAndDescriptor_30_3() {
+    void invvpidChecksTypeAndDescriptor_30_3() {
         VmxBench bench = new VmxBench().rootWithVmcs();
-        assertThat(bench.vmx.invept(0, 0)).as("type 0 is not INVEPT's")
-                .isEqualTo(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
-        assertThat(bench.vmx.invept(1, 0x5000 | 6)).as("walk length 0")
-                .isEqualTo(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
-        assertThat(bench.vmx.invept(1, 0x5000 | 3 << 3 | 6)).isEqualTo(Vmx.SUCCEED);
-        assertThat(bench.vmx.invept(2, 0)).isEqualTo(Vmx.SUCCEED);
         assertThat(bench.vmx.invvpid(1, 0, 0)).as("VPID 0").isEqualTo(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
         assertThat(bench.vmx.invvpid(1, 1 << 16, 0)).as("bits 63:16").isEqualTo(28);
         assertThat(bench.vmx.invvpid(0, 1, 1L << 32)).as("a linear address beyond 32 bits").isEqualTo(28);
+        assertThat(bench.vmx.invvpid(0, 1, 0x1000)).isEqualTo(Vmx.SUCCEED);
         assertThat(bench.vmx.invvpid(2, 0, 0)).as("all contexts need no VPID").isEqualTo(Vmx.SUCCEED);
         assertThat(bench.vmx.invvpid(4, 1, 0)).isEqualTo(28);
-        // by instruction: mov ecx, 2; mov ebx, 0x9000; invept ecx, [ebx]
-        qword(bench, 0x9000, 0);
+        // by instruction: mov ecx, type; mov ebx, 0x9000; invvpid ecx, [ebx]
+        qword(bench, 0x9000, 1);
         qword(bench, 0x9008, 0);
-        bench.execute("b9 02 00 00 00  bb 00 90 00 00  66 0f 38 80 0b  f4");
+        bench.execute("b9 03 00 00 00  bb 00 90 00 00  66 0f 38 81 0b  f4");
         assertThat(bench.flags()).isZero();
         bench.execute("b9 05 00 00 00  bb 00 90 00 00  66 0f 38 81 0b  f4");
         assertThat(bench.flags()).isEqualTo(Cpu.ZF);
+        assertThat(bench.read(VmcsField.VM_INSTRUCTION_ERROR)).isEqualTo(28);
+    }
+
+    @Test
+    void inveptIsUndefinedWhileEptIsNotSupported_30_3() {
+        VmxBench bench = new VmxBench().rootWithVmcs();
+        assertThat(VmxCapabilities.EPT).isFalse();
+        assertThat(faulted(bench.execute("b9 02 00 00 00  bb 00 90 00 00  66 0f 38 80 0b  f4"), 6)).isTrue();
+    }
+
+    @Test
+    void theSecondaryControlsOfferOnlyWhatTheProcessorDoes_A3_3() {
+        long allowed = VmxCapabilities.read(VmxCapabilities.IA32_VMX_PROCBASED_CTLS2) >>> 32;
+        assertThat(allowed & VmxControls.PROC2_VPID).isNotZero();
+        assertThat(allowed & VmxControls.PROC2_EPT).as("no EPT walk yet").isZero();
+        assertThat(VmxCapabilities.isCapabilityMsr(VmxCapabilities.IA32_VMX_VMFUNC)).isFalse();
     }
 }
