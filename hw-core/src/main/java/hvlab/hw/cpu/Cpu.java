@@ -425,6 +425,7 @@ public final class Cpu {
         if (nanos > nanos()) {
             timeBase = nanos;
             retiredAtTimeBase = retired;
+            eventPending = true; // a timer of the processor's own (VMX preemption) may be due now
         }
     }
 
@@ -483,6 +484,16 @@ public final class Cpu {
 
     public boolean interruptsEnabled() {
         return (flags & IF) != 0;
+    }
+
+    /** Whether an external interrupt can end a halt: RFLAGS.IF, or a VMX guest whose interrupts exit (SDM 25.2). */
+    public boolean interruptCanWake() {
+        return vmx.nonRoot ? vmx.exit.interruptCanWake() : (flags & IF) != 0;
+    }
+
+    /** Virtual time (ns) at which the processor wakes itself from a halt (a VMX-preemption timer), else MAX_VALUE. */
+    public long selfWakeNanos() {
+        return vmx.nonRoot ? vmx.exit.timerDeadlineNanos() : Long.MAX_VALUE;
     }
 
     public CpuCounters counters() {

@@ -169,12 +169,15 @@ final class VmEntry {
     // 26.2.2-26.2.4 Checks on the host-state area
     // =====================================================================================================
 
+    private static final int[] HOST_SELECTORS = {HOST_ES_SELECTOR, HOST_CS_SELECTOR, HOST_SS_SELECTOR,
+        HOST_DS_SELECTOR, HOST_FS_SELECTOR, HOST_GS_SELECTOR, HOST_TR_SELECTOR};
+    private static final int[] DATA_SEGMENTS = {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS};
+
     boolean hostStateValid() {
         if (!VmxCapabilities.cr0Allowed(field(HOST_CR0), 0) || !VmxCapabilities.cr4Allowed(field(HOST_CR4))) {
             return false;
         }
-        for (int selector : new int[] {HOST_ES_SELECTOR, HOST_CS_SELECTOR, HOST_SS_SELECTOR, HOST_DS_SELECTOR,
-            HOST_FS_SELECTOR, HOST_GS_SELECTOR, HOST_TR_SELECTOR}) {
+        for (int selector : HOST_SELECTORS) {
             if ((field(selector) & 7) != 0) { // RPL and TI must be 0 (26.2.3)
                 return false;
             }
@@ -310,7 +313,7 @@ final class VmEntry {
         if ((ss & UNUSABLE) == 0 && ((ss & 0xF) != 3 && (ss & 0xF) != 7 || !descriptor(ss, limit(Cpu.SS)))) {
             return false;
         }
-        for (int s : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+        for (int s : DATA_SEGMENTS) {
             int ar = rights(s);
             if ((ar & UNUSABLE) != 0) {
                 continue;

@@ -21,7 +21,7 @@ final class VmExit {
     // Activity states (24.4.2) and interruptibility-state bits (Table 24-3).
     static final int ACTIVE = 0, HLT = 1;
     static final int BLOCKING_BY_STI = 1, BLOCKING_BY_MOV_SS = 2, BLOCKING_BY_SMI = 4, BLOCKING_BY_NMI = 8;
-    /** Exit qualification of a failed entry for a bad VMCS link pointer (27.2.1, Table 27-? "VM-entry failure"). */
+    /** Exit qualification of an entry that failed for its VMCS link pointer (26.3.1.5, 27.2.1). */
     static final int QUALIFICATION_LINK_POINTER = 4;
     /** Asks {@link #instruction} to put the memory operand's displacement in the qualification (27.2.1). */
     static final long QUALIFICATION_DISPLACEMENT = Long.MIN_VALUE;
@@ -114,6 +114,16 @@ final class VmExit {
 
     void stopTimer() {
         timerDeadline = Long.MAX_VALUE;
+    }
+
+    /** The timer's deadline in virtual time; MAX_VALUE when it is off. */
+    long timerDeadlineNanos() {
+        return timerDeadline == Long.MAX_VALUE ? Long.MAX_VALUE : timerDeadline - c.tscOffset;
+    }
+
+    /** A halted guest is woken by an interrupt that exits, or by one it may take (25.2). */
+    boolean interruptCanWake() {
+        return (pin & PIN_EXTERNAL_INTERRUPT_EXITING) != 0 || (c.flags & Cpu.IF) != 0;
     }
 
     private boolean timerExpired() {
@@ -637,7 +647,7 @@ final class VmExit {
             vmcs.write(GUEST_LINEAR_ADDRESS, guestLinear);
         }
         int entryInfo = vmcs.read32(VM_ENTRY_INTERRUPTION_INFO);
-        vmcs.write(VM_ENTRY_INTERRUPTION_INFO, entryInfo & ~InterruptionInfo.VALID); // 27.2.5? every exit clears it
+        vmcs.write(VM_ENTRY_INTERRUPTION_INFO, entryInfo & ~InterruptionInfo.VALID); // every VM exit clears it (27.2)
         saveGuestState();
         if (!storeMsrs()) {
             abort(1);
@@ -724,6 +734,8 @@ final class VmExit {
         return attr & 0xF0FF;
     }
 
+    private static final int[] HOST_DATA_SEGMENTS = {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS};
+
     /** 27.5: the host state; RFLAGS is 2, CS and the data segments flat ring 0, LDTR unusable, TR a busy TSS. */
     private void loadHostState() {
         var vmcs = v.vmcs;
@@ -737,7 +749,7 @@ final class VmExit {
         c.flags = 2;
         c.ccOp = Alu.CC_NONE;
         c.loadSegmentParts(Cpu.CS, vmcs.read32(HOST_CS_SELECTOR), 0, -1, 0xC09B);
-        for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS}) {
+        for (int s : HOST_DATA_SEGMENTS) {
             int selector = vmcs.read32(HOST_ES_SELECTOR + 2 * s);
             if (selector == 0) {
                 c.loadNullSegment(s, 0);

@@ -379,7 +379,7 @@ public final class Vmx {
         if (!vmxonAllowed()) {
             throw c.gp(0);
         }
-        if (!VmxCapabilities.validPointer(region, 4096) || revisionMismatch(region, false)) {
+        if (!VmxCapabilities.validPointer(region, 4096) || revisionMismatch(region)) {
             return FAIL_INVALID;
         }
         operation = true;
@@ -421,7 +421,7 @@ public final class Vmx {
         if (region == vmxonPointer) {
             return fail(VmInstructionError.VMPTRLD_VMXON_POINTER);
         }
-        if (revisionMismatch(region, true)) {
+        if (revisionMismatch(region)) {
             return fail(VmInstructionError.VMPTRLD_BAD_REVISION);
         }
         if (vmcs.address() != region) {
@@ -433,7 +433,7 @@ public final class Vmx {
     }
 
     /** Bits 30:0 must be the revision identifier; bit 31 (shadow VMCS) must be 0 without VMCS shadowing. */
-    private boolean revisionMismatch(long region, boolean vmcsRegion) {
+    private boolean revisionMismatch(long region) {
         int revision = c.memory.readU32((int) region);
         return (revision & 0x7FFFFFFF) != VmxCapabilities.REVISION_ID || revision < 0;
     }

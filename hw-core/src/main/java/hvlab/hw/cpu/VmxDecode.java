@@ -25,6 +25,10 @@ final class VmxDecode {
         return i;
     }
 
+    /** The base and index registers of each 16-bit ModRM.rm (SDM Vol. 2A, Table 2-1). */
+    private static final int[] BASES16 = {Cpu.EBX, Cpu.EBX, Cpu.EBP, Cpu.EBP, Cpu.ESI, Cpu.EDI, Cpu.EBP, Cpu.EBX};
+    private static final int[] INDEXES16 = {Cpu.ESI, Cpu.EDI, Cpu.ESI, Cpu.EDI, -1, -1, -1, -1};
+
     /** The instruction-information field for an instruction with a ModRM operand (Table 27-13), and the displacement. */
     record OperandInfo(int info, int displacement) {
         static OperandInfo decode(Cpu c) {
@@ -56,10 +60,8 @@ final class VmxDecode {
                 boolean disp32 = mod == 2 || mod == 0 && (rm == 5 || rm == 4 && base < 0);
                 displacement = mod == 1 ? (byte) byteAt(c, next) : disp32 ? dword(c, next) : 0;
             } else {
-                int[] bases = {Cpu.EBX, Cpu.EBX, Cpu.EBP, Cpu.EBP, Cpu.ESI, Cpu.EDI, Cpu.EBP, Cpu.EBX};
-                int[] indexes = {Cpu.ESI, Cpu.EDI, Cpu.ESI, Cpu.EDI, -1, -1, -1, -1};
-                base = rm == 6 && mod == 0 ? -1 : bases[rm];
-                index = indexes[rm];
+                base = rm == 6 && mod == 0 ? -1 : BASES16[rm];
+                index = INDEXES16[rm];
                 boolean disp16 = mod == 2 || mod == 0 && rm == 6;
                 displacement = mod == 1 ? (byte) byteAt(c, next)
                         : disp16 ? (short) (byteAt(c, next) | byteAt(c, next + 1) << 8) : 0;

@@ -458,6 +458,23 @@ class VmExitTest {
     }
 
     @Test
+    void aHaltedGuestWithExitingInterruptsOrATimerIsNotHaltedForever_25_2_25_5_1() {
+        VmxBench bench = guest("f4", 0); // IF = 0: only exits can end this halt
+        bench.write(PIN_BASED_CONTROLS, VmxCapabilities.PIN_MUST_BE_1 | PIN_PREEMPTION_TIMER);
+        bench.write(VMX_PREEMPTION_TIMER_VALUE, 100);
+        bench.vmx.vmlaunch();
+        bench.cpu.run(10);
+        assertThat(bench.cpu.isHalted()).isTrue();
+        assertThat(bench.cpu.interruptCanWake()).isFalse();
+        long wake = bench.cpu.selfWakeNanos();
+        assertThat(wake - bench.cpu.nanos()).isBetween(99L * 32, 101L * 32);
+        bench.cpu.skipTimeTo(wake);
+        bench.cpu.run(10);
+        assertThat(bench.exitReason()).isEqualTo(ExitReason.PREEMPTION_TIMER);
+        assertThat(bench.read(GUEST_ACTIVITY_STATE)).as("saved in HLT (27.3.4)").isEqualTo(1);
+    }
+
+    @Test
     void aZeroPreemptionTimerExitsBeforeTheFirstInstruction_25_5_1() {
         VmxBench bench = guest("eb fe", 0);
         bench.write(PIN_BASED_CONTROLS, VmxCapabilities.PIN_MUST_BE_1 | PIN_PREEMPTION_TIMER);
