@@ -22,6 +22,14 @@ public interface Hypervisor extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The declared limit ({@link HypervisorProvider#knownLimits()}) at which the hypervisor stopped the guest, when
+     * the last run ended because the guest needed something the strategy does not virtualize.
+     */
+    default Optional<VirtualizationLimit> limitReached() {
+        return Optional.empty();
+    }
+
     @Override
     default void close() {
     }

@@ -27,6 +27,15 @@ public interface HypervisorProvider {
     /** What the strategy can do, as data: the runtime refuses what it cannot serve and the TCK skips on it. */
     Set<Capability> capabilities();
 
+    /**
+     * Where the strategy knowingly differs from the real machine (Popek &amp; Goldberg's holes it leaves open, the
+     * address space it takes, features it does not virtualize); none for a faithful strategy. The conformance suite
+     * reports deviations these explain as known limits.
+     */
+    default Set<VirtualizationLimit> knownLimits() {
+        return Set.of();
+    }
+
     /** Whether this provider can serve the machine, and why not. Must not throw for an unsuitable machine. */
     Availability probe(MachineDescription machine);
 

@@ -180,6 +180,11 @@ final class BlockCompiler {
                 }
                 default -> {
                     emitPlain(code, insn);
+                    if (insn.reg == Cpu.ESP || !insn.memory && insn.rm == Cpu.ESP) {
+                        // ESP written as a general register: a later fault must not roll it back
+                        code.aload(CPU_SLOT);
+                        code.invokestatic(OPS, "stackPointerCommitted", MethodTypeDesc.of(CD_void, CPU));
+                    }
                     retire(code);
                 }
             }

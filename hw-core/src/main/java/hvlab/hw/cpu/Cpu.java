@@ -27,7 +27,8 @@ public final class Cpu {
             CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
     public static final int CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 16, CR4_PAE = 32,
             CR4_MCE = 64, CR4_PGE = 128, CR4_PCE = 256, CR4_OSFXSR = 512, CR4_OSXMMEXCPT = 1024;
-    static final int CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE;
+    static final int CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE
+            | CR4_OSFXSR;
 
     // Segment cache access bits.
     static final int SEG_READ = 1, SEG_WRITE = 2;
@@ -118,6 +119,7 @@ public final class Cpu {
     long runEnd;
     final Mmu mmu;
     final Interpreter interpreter;
+    final X87 x87;
     final TaskSwitch tasks = new TaskSwitch(this);
     /** VT-x (SDM Vol. 3C ch. 23-30); present in every CPU, reported and usable only when {@link #setVmxSupported}. */
     final Vmx vmx = new Vmx(this);
@@ -130,6 +132,7 @@ public final class Cpu {
         this.blocks = Boolean.parseBoolean(System.getProperty("hvlab.jit", "true")) ? new BlockCache(ram) : null;
         this.mmu = new Mmu(this);
         this.interpreter = new Interpreter(this);
+        this.x87 = new X87(this, interpreter);
         this.interrupts = InterruptController.NONE;
         this.host = reason -> stopRequested = true;
         reset();
@@ -178,6 +181,7 @@ public final class Cpu {
         interruptShadowAt = -1;
         deliveringVector = -1;
         vmx.reset();
+        x87.reset();
         mmu.flushAll();
     }
 
@@ -399,7 +403,11 @@ public final class Cpu {
         eventPending = true;
     }
 
-    void shutdown(String reason) {
+    /**
+     * The shutdown state (triple fault, SDM 6.15), also entered by host software that gives the machine up, e.g. a
+     * hypervisor whose guest failed beyond recovery.
+     */
+    public void shutdown(String reason) {
         halted = true;
         stopRequested = true;
         flags &= ~IF;
@@ -461,6 +469,82 @@ public final class Cpu {
         startEip = eip;
         startEsp = reg[ESP];
         SystemOps.iret(interpreter);
+    }
+
+    // ---- ring-0 host software: the instructions a hypervisor's own code executes at CPL 0 ----
+
+    /** LGDT, as the hypervisor's own instruction. */
+    public void loadGdtr(int base, int limit) {
+        requireHostSoftware();
+        gdtBase = base;
+        gdtLimit = limit & 0xFFFF;
+    }
+
+    /** LIDT, as the hypervisor's own instruction. */
+    public void loadIdtr(int base, int limit) {
+        requireHostSoftware();
+        idtBase = base;
+        idtLimit = limit & 0xFFFF;
+    }
+
+    /** LTR, as the hypervisor's own instruction: the descriptor is checked and marked busy (SDM Vol. 2A "LTR"). */
+    public void loadTaskRegister(int selector) {
+        requireHostSoftware();
+        SystemOps.ltr(this, selector);
+    }
+
+    /** MOV to a segment register, as the hypervisor's own instruction (SDM Vol. 2B "MOV"). */
+    public void loadSegmentRegister(int seg, int selector) {
+        requireHostSoftware();
+        loadSegment(seg, selector);
+    }
+
+    /** MOV to CR0, CR3 or CR4, as the hypervisor's own instruction, with that write's TLB flushes. */
+    public void writeControlRegister(int index, int value) {
+        requireHostSoftware();
+        switch (index) {
+            case 0 -> SystemOps.writeCr0(this, value);
+            case 3 -> SystemOps.writeCr3(this, value);
+            case 4 -> SystemOps.writeCr4(this, value);
+            default -> throw new IllegalArgumentException("CR" + index);
+        }
+    }
+
+    /** INVLPG, as the hypervisor's own instruction. */
+    public void invalidatePage(int linear) {
+        requireHostSoftware();
+        mmu.invalidatePage(linear);
+    }
+
+    /** IN, as the hypervisor's own instruction: the device sees the machine's time as of now. */
+    public int inPort(int port, int width) {
+        requireHostSoftware();
+        return SystemOps.portRead(this, port & 0xFFFF, width);
+    }
+
+    /** OUT, as the hypervisor's own instruction. */
+    public void outPort(int port, int width, int value) {
+        requireHostSoftware();
+        SystemOps.portWrite(this, port & 0xFFFF, width, value);
+    }
+
+    /**
+     * HLT, as the last instruction of a hypervisor's exit path after it has returned to the guest: the CPU waits for
+     * the next interrupt the guest context lets through, as it would had the guest halted itself.
+     */
+    public void halt() {
+        halted = true;
+    }
+
+    /** A 32-bit store to physical memory through the host's direct map; compiled code on the page is retired. */
+    public void writePhysical32(int physical, int value) {
+        mmu.writeHostPhysical32(physical, value);
+    }
+
+    private void requireHostSoftware() {
+        if (cpl != 0 || v86Mode()) {
+            throw new IllegalStateException("host software runs at CPL 0; the CPU is at CPL " + cpl);
+        }
     }
 
     /** A 32-bit read at a linear address with supervisor privilege (a ring-0 access through paging). */
@@ -1012,7 +1096,7 @@ public final class Cpu {
                 new CpuState.TableRegister(gdtBase, gdtLimit), new CpuState.TableRegister(idtBase, idtLimit),
                 new CpuState.SegmentRegister(ldtSel, ldtBase, ldtLimit, ldtAttr),
                 new CpuState.SegmentRegister(trSel, trBase, trLimit, trAttr), cpl, halted);
-        return new CpuState(general, java.util.List.copyOf(segments), system, retired);
+        return new CpuState(general, java.util.List.copyOf(segments), system, x87.capture(), retired);
     }
 
     /** Puts the CPU in a captured state (snapshots, tests, test vectors); the TLB starts empty. */
@@ -1058,6 +1142,7 @@ public final class Cpu {
         cpl = -1;
         setCpl(sys.cpl());
         halted = sys.halted();
+        x87.restore(state.fpu());
         retired = state.retiredInstructions();
         interruptShadowAt = -1;
         eventPending = true;

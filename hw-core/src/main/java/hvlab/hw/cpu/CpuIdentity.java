@@ -1,8 +1,8 @@
 package hvlab.hw.cpu;
 
 /**
- * What CPUID reports (SDM Vol. 2A, CPUID). The model is a P6-class IA-32 processor without FPU, PAE or SSE:
- * it reports only what the model implements.
+ * What CPUID reports (SDM Vol. 2A, CPUID). The model is a P6-class IA-32 processor with the x87 FPU and FXSAVE,
+ * without PAE, MMX or SSE: it reports only what the model implements.
  */
 final class CpuIdentity {
     /** EDX after RESET holds the family/model/stepping signature (SDM Vol. 3A, 9.1.4). */
@@ -12,11 +12,11 @@ final class CpuIdentity {
     static final int MAX_EXTENDED_LEAF = 0x80000000;
 
     // CPUID.1:EDX feature bits.
-    static final int FEATURE_PSE = 1 << 3, FEATURE_TSC = 1 << 4, FEATURE_MSR = 1 << 5, FEATURE_CX8 = 1 << 8,
+    static final int FEATURE_FPU = 1, FEATURE_FXSR = 1 << 24, FEATURE_PSE = 1 << 3, FEATURE_TSC = 1 << 4, FEATURE_MSR = 1 << 5, FEATURE_CX8 = 1 << 8,
             FEATURE_APIC = 1 << 9, FEATURE_SEP = 1 << 11, FEATURE_PGE = 1 << 13, FEATURE_CMOV = 1 << 15,
             FEATURE_VME = 1 << 1, FEATURE_DE = 1 << 2;
 
-    static final int FEATURES_EDX = FEATURE_VME | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_APIC
+    static final int FEATURES_EDX = FEATURE_FPU | FEATURE_FXSR | FEATURE_VME | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_APIC
             | FEATURE_SEP | FEATURE_PGE | FEATURE_CMOV;
 
     private CpuIdentity() {

@@ -60,6 +60,9 @@ public final class Disassembler {
             op = next();
         }
         opcodeByte = op;
+        if (!twoByte && op >= 0xD8 && op <= 0xDF) {
+            return x87(op);
+        }
         int index = OpcodeTable.index(twoByte, op);
         if (twoByte && op == 0x38) {
             index = OpcodeTable.index38(next());
@@ -138,6 +141,34 @@ public final class Disassembler {
         }
         form = operand32 != code32 ? OpcodeTable.prefixedForm(0x66, index, reg) : null;
         return form != null ? form : plain;
+    }
+
+    /**
+     * An x87 instruction in NASM's style, as the SingleStepTests name them: {@code fadd dword [bx+si]},
+     * {@code fadd st3} (ST(0) implied), {@code fadd to st3} (ST(i) the destination), {@code fcom} for ST(1).
+     */
+    private String x87(int escape) {
+        modrm = next();
+        Opcode opcode = OpcodeTable.x87(escape, modrm);
+        if (opcode == null) {
+            return BAD;
+        }
+        StringBuilder out = new StringBuilder(lock ? "lock " : "").append(opcode.mnemonic());
+        if ((modrm >>> 6) != 3) {
+            Operand operand = opcode.operands().get(0);
+            String size = switch (operand.type()) { // beyond the integer sizes sizeKeyword knows
+                case "q" -> "qword ";
+                case "t" -> "tword ";
+                default -> "";
+            };
+            return out.append(' ').append(size).append(memoryOperand(operand, opcode)).toString();
+        }
+        int i = modrm & 7;
+        boolean impliedSt1 = i == 1 && (opcode.mnemonic().equals("fcom") || opcode.mnemonic().equals("fcomp"));
+        if (!opcode.pattern().isEmpty() && !impliedSt1) {
+            out.append(' ').append(opcode.pattern().replace("{i}", Integer.toString(i)).toLowerCase());
+        }
+        return out.toString();
     }
 
     private int prefixes() {

@@ -514,10 +514,11 @@ final class Interpreter {
                 int selector = c.fetch16();
                 SystemOps.farCall(this, selector, offset);
             }
-            case 0x9B -> {
+            case 0x9B -> { // WAIT/FWAIT (SDM Vol. 3A, 2.5, Table 2-2; Vol. 1, 8.6)
                 if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) {
                     throw c.fault(Exceptions.NM, Exceptions.NO_ERROR_CODE);
                 }
+                c.x87.checkPendingException();
             }
             case 0x9C -> SystemOps.pushFlags(this);
             case 0x9D -> SystemOps.popFlags(this);
@@ -710,34 +711,12 @@ final class Interpreter {
         }
     }
 
-    /**
-     * D8-DF with no x87 present (CPUID.1:EDX.FPU = 0). With CR0.EM or CR0.TS set the instruction raises #NM so an OS
-     * can emulate it (SDM Vol. 3A, 2.5, Table 2-2). With both clear the processor executes it (same table), but no
-     * coprocessor answers: nothing changes, as the FNINIT/FNSTSW presence probe expects. A memory operand is still
-     * addressed and checked against its segment limit (the x87 pages' #GP/#SS), though no data moves.
-     */
+    /** D8-DF: CR0.EM or CR0.TS raise #NM so an OS can emulate or switch the FPU (SDM Vol. 3A, 2.5, Table 2-2). */
     private void escapeToCoprocessor(int op) {
         if ((c.cr0 & (Cpu.CR0_EM | Cpu.CR0_TS)) != 0) {
             throw c.fault(Exceptions.NM, Exceptions.NO_ERROR_CODE);
         }
-        modrm();
-        if (c.modrmMod != 3) {
-            c.linearForRead(c.eaSeg, c.eaOff, x87OperandBytes(op, c.modrmReg));
-        }
-    }
-
-    /** The size of an x87 memory operand (SDM Vol. 2, each x87 instruction; Vol. 1, 8.1.10 for the environment). */
-    private int x87OperandBytes(int op, int reg) {
-        boolean environment = reg == 4 || reg == 6;
-        return switch (op) {
-            case 0xD8, 0xDA -> 4; // m32fp, m32int
-            case 0xD9 -> environment ? (c.opSize32 ? 28 : 14) : reg >= 5 ? 2 : 4; // FLDENV/FSTENV, FLDCW/FSTCW, m32fp
-            case 0xDB -> reg == 5 || reg == 7 ? 10 : 4; // m80fp, m32int
-            case 0xDC -> 8; // m64fp
-            case 0xDD -> environment ? (c.opSize32 ? 108 : 94) : reg == 7 ? 2 : 8; // FRSTOR/FSAVE, FSTSW, m64
-            case 0xDE -> 2; // m16int
-            default -> environment ? 10 : reg == 5 || reg == 7 ? 8 : 2; // DF: m80bcd, m64int, m16int
-        };
+        c.x87.execute(op);
     }
 
     /** LES, LDS, LSS, LFS, LGS: a far pointer from memory into a segment register and a general register. */

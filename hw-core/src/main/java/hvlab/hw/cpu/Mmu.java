@@ -295,6 +295,11 @@ final class Mmu {
         writePhysical(translate(lin, true, user), size, value);
     }
 
+    /** A store by host software to physical memory (not through paging), seen by compiled code like any store. */
+    void writeHostPhysical32(int physical, int value) {
+        writePhysical(physical, 4, value);
+    }
+
     private int readPhysical8(int physical) {
         if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)) {
             return ram[physical] & 0xFF;

@@ -150,6 +150,10 @@ public final class OpcodeTable {
             "l", "ge", "le", "g"};
     private static final String[] ALU = {"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"};
     private static final String[] SHIFTS = {"rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar"};
+    /** x87 memory forms by (escape - D8) * 8 + ModRM.reg, register forms by (escape - D8) * 64 + ModRM bits 0-5. */
+    private static final Opcode[] X87_MEMORY = new Opcode[64], X87_REGISTER = new Opcode[512];
+    private static final String[] X87_ARITHMETIC = {"fadd", "fmul", "fcom", "fcomp", "fsub", "fsubr", "fdiv",
+            "fdivr"};
 
     private static final Flow PLAIN = Flow.PLAIN, BRANCH = Flow.NEAR_BRANCH, FAR = Flow.CHANGES_CS,
             SEGMENT = Flow.LOADS_SEGMENT, IF = Flow.CHANGES_IF, IO = Flow.IO, SYSTEM = Flow.SYSTEM, X87 = Flow.X87,
@@ -284,7 +288,7 @@ public final class OpcodeTable {
         one(0xD6, PLAIN, "salc", ""); // undocumented, present on all IA-32 processors
         one(0xD7, PLAIN, "xlatb", "");
         for (int op = 0xD8; op <= 0xDF; op++) {
-            one(op, X87, "esc", "Ex"); // no x87 is modelled (Interpreter.escapeToCoprocessor)
+            one(op, X87, "esc", "Ex"); // the instruction itself is in the x87 maps below (x87(escape, modrm))
         }
         one(0xE0, BRANCH, "loopne", "Jb");
         one(0xE1, BRANCH, "loope", "Jb");
@@ -401,6 +405,8 @@ public final class OpcodeTable {
         one(0x1BF, PLAIN, "movsx", "Gv,Ew");
         one(0x1C0, PLAIN, "xadd", "Eb,Gb", LOCK);
         one(0x1C1, PLAIN, "xadd", "Ev,Gv", LOCK);
+        group(0x1AE, 0, X87, "fxsave", "M"); // group 15: the SSE forms are not modelled
+        group(0x1AE, 1, X87, "fxrstor", "M");
         group(0x1C7, 1, PLAIN, "cmpxchg8b", "Mq", LOCK); // group 9
 
         // ---- VMX (SDM Vol. 3C, ch. 30): group 7 register forms, group 9 /6 /7, 0F 78/79, 0F 38 80/81 ----
@@ -419,6 +425,7 @@ public final class OpcodeTable {
         one(0x281, SYSTEM, "invvpid", "Gd,Mdq");
         row(0x1C8, PLAIN, "bswap", "Zd");
 
+        x87Maps();
         for (int i = 0; i < MAP_SIZE; i++) {
             MAY_RUN_INLINE[i] = OPCODES[i] != null ? OPCODES[i].flow().mayRunInline()
                     : GROUPS[i] != null && anyMayRunInline(GROUPS[i]);
@@ -426,6 +433,108 @@ public final class OpcodeTable {
     }
 
     private OpcodeTable() {
+    }
+
+    // ---- The x87 escape maps (SDM Vol. 2D, A.4, Tables) ----
+
+    /**
+     * The x87 instruction an escape byte (D8-DF) and its ModRM byte encode, or null for a reserved encoding (#UD).
+     * Register operands are written {@code st{i}}, i being ModRM.rm. The undocumented aliases every P6 executes
+     * (FCOM2, FCOMP3, FXCH4, FCOMP5, FXCH7, FSTP1, FSTP8, FSTP9, FFREEP) are included under their documented names.
+     */
+    public static Opcode x87(int escape, int modrm) {
+        int group = escape & 7;
+        return (modrm >>> 6) == 3 ? X87_REGISTER[group << 6 | modrm & 0x3F] : X87_MEMORY[group << 3 | (modrm >>> 3 & 7)];
+    }
+
+    private static void x87Maps() {
+        String[] memoryTypes = {"Md", null, "Md", null, "Mq", null, "Mw", null}; // D8 m32fp, DA m32int, DC m64fp, DE m16int
+        for (int group = 0; group < 8; group += 2) {
+            for (int reg = 0; reg < 8; reg++) {
+                String mnemonic = (group == 2 || group == 6 ? "fi" : "f") + X87_ARITHMETIC[reg].substring(1);
+                x87Memory(group, reg, mnemonic, memoryTypes[group]);
+            }
+        }
+        String[] d9 = {"fld", null, "fst", "fstp", "fldenv", "fldcw", "fnstenv", "fnstcw"};
+        String[] d9Types = {"Md", null, "Md", "Md", "M", "Mw", "M", "Mw"};
+        String[] db = {"fild", null, "fist", "fistp", null, "fld", null, "fstp"};
+        String[] dbTypes = {"Md", null, "Md", "Md", null, "Mt", null, "Mt"};
+        String[] dd = {"fld", null, "fst", "fstp", "frstor", null, "fnsave", "fnstsw"};
+        String[] ddTypes = {"Mq", null, "Mq", "Mq", "M", null, "M", "Mw"};
+        String[] df = {"fild", null, "fist", "fistp", "fbld", "fild", "fbstp", "fistp"};
+        String[] dfTypes = {"Mw", null, "Mw", "Mw", "Mt", "Mq", "Mt", "Mq"};
+        for (int reg = 0; reg < 8; reg++) {
+            x87Memory(1, reg, d9[reg], d9Types[reg]);
+            x87Memory(3, reg, db[reg], dbTypes[reg]);
+            x87Memory(5, reg, dd[reg], ddTypes[reg]);
+            x87Memory(7, reg, df[reg], dfTypes[reg]);
+        }
+        for (int reg = 0; reg < 8; reg++) {
+            String name = X87_ARITHMETIC[reg];
+            x87Rows(0, reg, name, "st{i}"); // D8: ST(0) op ST(i)
+            boolean compare = reg == 2 || reg == 3;
+            String reversed = compare ? name : X87_ARITHMETIC[reg >= 4 ? reg ^ 1 : reg]; // DC E0 is FSUBR ST(i),ST(0)
+            x87Rows(4, reg, reversed, compare ? "st{i}" : "to st{i}");
+            if (!compare) {
+                x87Rows(6, reg, reversed + "p", "st{i}");
+            }
+        }
+        x87Rows(6, 2, "fcomp", "st{i}"); // FCOMP5
+        x87Register(6, 0x19, "fcompp", "");
+        x87Rows(1, 0, "fld", "st{i}");
+        x87Rows(1, 1, "fxch", "st{i}");
+        x87Register(1, 0x10, "fnop", "");
+        x87Rows(1, 3, "fstp", "st{i}"); // FSTP1
+        String[] d9Misc = {"fchs", "fabs", null, null, "ftst", "fxam", null, null, "fld1", "fldl2t", "fldl2e",
+                "fldpi", "fldlg2", "fldln2", "fldz", null, "f2xm1", "fyl2x", "fptan", "fpatan", "fxtract", "fprem1",
+                "fdecstp", "fincstp", "fprem", "fyl2xp1", "fsqrt", "fsincos", "frndint", "fscale", "fsin", "fcos"};
+        for (int i = 0; i < d9Misc.length; i++) {
+            if (d9Misc[i] != null) {
+                x87Register(1, 0x20 + i, d9Misc[i], "");
+            }
+        }
+        String[] conditions = {"b", "e", "be", "u"};
+        for (int cc = 0; cc < 4; cc++) {
+            x87Rows(2, cc, "fcmov" + conditions[cc], "st0,st{i}");
+            x87Rows(3, cc, "fcmovn" + conditions[cc], "st0,st{i}");
+        }
+        x87Register(2, 0x29, "fucompp", "");
+        String[] dbMisc = {"fneni", "fndisi", "fnclex", "fninit", "fnsetpm"};
+        for (int i = 0; i < dbMisc.length; i++) {
+            x87Register(3, 0x20 + i, dbMisc[i], "");
+        }
+        x87Rows(3, 5, "fucomi", "st0,st{i}");
+        x87Rows(3, 6, "fcomi", "st0,st{i}");
+        x87Rows(5, 0, "ffree", "st{i}");
+        x87Rows(5, 1, "fxch", "st{i}"); // FXCH4
+        x87Rows(5, 2, "fst", "st{i}");
+        x87Rows(5, 3, "fstp", "st{i}");
+        x87Rows(5, 4, "fucom", "st{i}");
+        x87Rows(5, 5, "fucomp", "st{i}");
+        x87Rows(7, 0, "ffreep", "st{i}");
+        x87Rows(7, 1, "fxch", "st{i}"); // FXCH7
+        x87Rows(7, 2, "fstp", "st{i}"); // FSTP8
+        x87Rows(7, 3, "fstp", "st{i}"); // FSTP9
+        x87Register(7, 0x20, "fnstsw", "AX");
+        x87Rows(7, 5, "fucomip", "st0,st{i}");
+        x87Rows(7, 6, "fcomip", "st0,st{i}");
+    }
+
+    private static void x87Memory(int group, int reg, String mnemonic, String pattern) {
+        if (mnemonic != null) {
+            X87_MEMORY[group << 3 | reg] = Opcode.of(mnemonic, pattern, Flow.X87, false);
+        }
+    }
+
+    /** The eight register forms of one ModRM.reg row: ModRM C0 + reg * 8 + i. */
+    private static void x87Rows(int group, int reg, String mnemonic, String pattern) {
+        for (int i = 0; i < 8; i++) {
+            x87Register(group, reg << 3 | i, mnemonic, pattern);
+        }
+    }
+
+    private static void x87Register(int group, int low6, String mnemonic, String pattern) {
+        X87_REGISTER[group << 6 | low6] = Opcode.of(mnemonic, pattern, Flow.X87, false);
     }
 
     /** Index of an opcode in the table: 00-FF the one-byte map, 100-1FF the 0F map. */

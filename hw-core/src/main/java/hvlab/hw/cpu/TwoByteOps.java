@@ -305,6 +305,7 @@ final class TwoByteOps {
                 CpuIdentity.cpuid(reg, c.vmx.supported ? CpuIdentity.FEATURE_VMX : 0);
             }
             case 0x78, 0x79 -> c.vmx.readWriteInstruction(in, op == 0x79);
+            case 0xAE -> c.x87.fxsaveGroup();
             case 0xA3, 0xAB, 0xB3, 0xBB -> bitTestRegister(op);
             case 0xBA -> bitTestImmediate();
             case 0xA4, 0xA5, 0xAC, 0xAD -> {

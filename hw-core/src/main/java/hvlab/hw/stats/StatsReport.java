@@ -8,15 +8,22 @@ public final class StatsReport {
     private StatsReport() {
     }
 
+    /** One row per counter; the family and event columns are as wide as their longest entry. */
     public static String table(List<Counters.CounterValue> values) {
-        StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-16s %-28s %16s %18s%n", "family", "event", "count", "modelled cycles"));
+        int familyWidth = "family".length(), eventWidth = "event".length();
         for (Counters.CounterValue v : values) {
-            out.append(String.format(Locale.ROOT, "%-16s %-28s %,16d %,18d%n", v.family(), v.key(), v.value(),
-                    CostModel.cycles(v)));
+            familyWidth = Math.max(familyWidth, v.family().length());
+            eventWidth = Math.max(eventWidth, v.key().length());
         }
-        out.append(String.format(Locale.ROOT, "%-16s %-28s %16s %,18d%n", "total", "", "",
-                CostModel.totalCycles(values)));
+        String row = "%-" + familyWidth + "s %-" + eventWidth + "s %16s %18s%n";
+        String counted = "%-" + familyWidth + "s %-" + eventWidth + "s %,16d %,18d%n";
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, row, "family", "event", "count", "modelled cycles"));
+        for (Counters.CounterValue v : values) {
+            out.append(String.format(Locale.ROOT, counted, v.family(), v.key(), v.value(), CostModel.cycles(v)));
+        }
+        out.append(String.format(Locale.ROOT, "%-" + familyWidth + "s %-" + eventWidth + "s %16s %,18d%n", "total",
+                "", "", CostModel.totalCycles(values)));
         return out.toString();
     }
 

@@ -38,6 +38,23 @@ class DisassemblerTest {
         "0fc70e           | cmpxchg8b [esi]",
         "648b0d00000000   | mov ecx,[fs:0]",
         "678b07           | mov eax,[bx]",                         // 67: 16-bit addressing in 32-bit code
+        "d9c9             | fxch st1",                            // Table A-10: D9 with ModRM C0-FF
+        "d8c3             | fadd st3",                            // Table A-8: D8, ST(0) implied
+        "d8d1             | fcom",                                // FCOM ST(1), written bare
+        "dce9             | fsub to st1",                         // Table A-16: DC E8+i is FSUB ST(i),ST(0)
+        "dee9             | fsubp st1",
+        "ded9             | fcompp",
+        "dd1e             | fstp qword [esi]",                    // Table A-15: DD /3 m64fp
+        "db2e             | fld tword [esi]",                     // Table A-11: DB /5 m80fp
+        "df6e04           | fild qword [esi+4]",
+        "d93e             | fnstcw word [esi]",
+        "dd36             | fnsave [esi]",
+        "dfe0             | fnstsw ax",
+        "dbe3             | fninit",
+        "dbf1             | fcomi st0,st1",
+        "d9d1             | (bad)",                               // reserved: #UD
+        "0fae06           | fxsave [esi]",
+        "9b               | wait",
         "f4               | hlt",
     })
     void decodes32BitCode(String hex, String text) {

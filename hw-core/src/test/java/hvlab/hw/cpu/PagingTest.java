@@ -154,4 +154,20 @@ class PagingTest {
         assertThat(cpu.register(Cpu.EBX)).isEqualTo(0x11111111);
         assertThat(cpu.counters().tlbFlushes()).isPositive();
     }
+
+    /**
+     * A fault restarts the faulting instruction with the state before it (SDM Vol. 3A 6.5): in a hot loop the
+     * block compiler runs, ESP adjusted by the instruction before the faulting load stays adjusted.
+     */
+    @Test
+    void pageFaultInHotLoopKeepsEspOfEarlierInstructions_sdm6_5() {
+        identityPaging();
+        pte(0x300000, 0);
+        // loop: sub esp,4; mov eax,[ecx*4+0x2ffc00]; add esp,4; inc ecx; jmp loop — faults when ecx reaches 256
+        Cpu cpu = bench.code("83 ec 04  8b 04 8d 00 fc 2f 00  83 c4 04  41  eb f0").run();
+        assertThat(cpu.eip()).isEqualTo(bench.afterStub(Exceptions.PF));
+        assertThat(bench.reg(Cpu.ECX)).isEqualTo(256);
+        assertThat(bench.stackDword(1)).isEqualTo(CpuBench.CODE + 3);
+        assertThat(cpu.register(Cpu.ESP)).isEqualTo(CpuBench.STACK_TOP - 4 - 16);
+    }
 }

@@ -63,6 +63,11 @@ public enum ConformanceRule {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** Whether a provider's declared limits can explain the rule's deviations (not accounting or determinism). */
+    public boolean excusableByDeclaredLimits() {
+        return name().contains("_EQUIVALENCE_") || name().contains("_RESOURCE_CONTROL_");
+    }
+
     public boolean required() {
         return name().startsWith("REQUIRED_");
     }

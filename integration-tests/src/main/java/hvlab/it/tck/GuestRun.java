@@ -9,10 +9,12 @@ import hvlab.hw.stats.Counters;
 import hvlab.spi.GuestImage;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.HypervisorProvider;
+import hvlab.spi.VirtualizationLimit;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One guest run in this JVM, on the bare machine ({@code native}) or under a hypervisor: what the guest printed, how
@@ -20,9 +22,10 @@ import java.util.List;
  *
  * @param instructions instructions the machine's CPU retired, the hypervisor's own included
  * @param finalState the CPU state as the guest sees it ({@link Hypervisor#guestCpuState()})
+ * @param limitReached the declared limit the hypervisor stopped the guest at ({@link Hypervisor#limitReached()})
  */
 public record GuestRun(String console, RunOutcome outcome, long instructions, CpuState finalState,
-        List<Counters.CounterValue> statistics) {
+        List<Counters.CounterValue> statistics, Optional<VirtualizationLimit> limitReached) {
     /** Far more than any lab guest needs; a hypervisor that loops ends here instead of hanging the suite. */
     public static final long MAX_INSTRUCTIONS = 2_000_000_000L;
     public static final int MEMORY = 128 << 20;
@@ -33,7 +36,7 @@ public record GuestRun(String console, RunOutcome outcome, long instructions, Cp
         try (Machine machine = Machine.builder().ramBytes(MEMORY).serialOutput(console::write).build()) {
             machine.boot(image);
             RunOutcome outcome = machine.run(MAX_INSTRUCTIONS);
-            return finish(machine, console, outcome, machine.cpu().captureState());
+            return finish(machine, console, outcome, machine.cpu().captureState(), Optional.empty());
         }
     }
 
@@ -46,7 +49,7 @@ public record GuestRun(String console, RunOutcome outcome, long instructions, Cp
             hypervisor.boot(image);
             RunOutcome outcome = hypervisor.run(MAX_INSTRUCTIONS);
             return finish(machine, console, outcome,
-                    hypervisor.guestCpuState().orElseGet(machine.cpu()::captureState));
+                    hypervisor.guestCpuState().orElseGet(machine.cpu()::captureState), hypervisor.limitReached());
         }
     }
 
@@ -59,9 +62,9 @@ public record GuestRun(String console, RunOutcome outcome, long instructions, Cp
     }
 
     private static GuestRun finish(Machine machine, ByteArrayOutputStream console, RunOutcome outcome,
-            CpuState guestState) {
+            CpuState guestState, Optional<VirtualizationLimit> limitReached) {
         return new GuestRun(console.toString(StandardCharsets.ISO_8859_1), outcome,
-                machine.cpu().retiredInstructions(), guestState, machine.statistics());
+                machine.cpu().retiredInstructions(), guestState, machine.statistics(), limitReached);
     }
 
     /** The debug-exit value, or -1 when the run ended another way. */

@@ -142,7 +142,7 @@ final class VectorRunner {
                 new CpuState.TableRegister(0, 0xFFFF), new CpuState.TableRegister(0, 0x3FF),
                 new CpuState.SegmentRegister(0, 0, 0xFFFF, 0x82), new CpuState.SegmentRegister(0, 0, 0xFFFF, 0x8B),
                 0, false);
-        return new CpuState(general, segments, system, 0);
+        return new CpuState(general, segments, system, CpuState.FpuState.RESET, 0);
     }
 
     private static CpuState.SegmentRegister realModeSegment(int selector, int attributes) {

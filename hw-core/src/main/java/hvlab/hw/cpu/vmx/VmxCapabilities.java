@@ -84,8 +84,11 @@ public final class VmxCapabilities {
 
     /** CR0: PE, NE and PG must be 1 in VMX operation (A.7); every implemented bit may be 1. */
     public static final int CR0_FIXED0 = 0x80000021, CR0_FIXED1 = 0xFFFFFFFF;
-    /** CR4: VMXE must be 1 (A.8); the bits the processor implements may be 1: VME PVI TSD DE PSE MCE PGE PCE VMXE. */
-    public static final int CR4_FIXED0 = 0x2000, CR4_FIXED1 = 0x000021DF;
+    /**
+     * CR4: VMXE must be 1 (A.8); the bits the processor implements may be 1: VME PVI TSD DE PSE MCE PGE PCE OSFXSR
+     * VMXE (no PAE, no OSXMMEXCPT without SSE).
+     */
+    public static final int CR4_FIXED0 = 0x2000, CR4_FIXED1 = 0x000023DF;
 
     /** EPT and VPID capabilities (A.10). */
     public static final long EPT_EXECUTE_ONLY = 1, EPT_WALK_4 = 1 << 6, EPT_UC = 1 << 8, EPT_WB = 1 << 14,

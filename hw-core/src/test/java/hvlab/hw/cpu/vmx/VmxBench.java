@@ -120,7 +120,7 @@ final class VmxBench {
                 cpl, false);
         var general = new CpuState.GeneralRegisters(g.eax(), g.ecx(), g.edx(), g.ebx(),
                 cpl == 0 ? HOST_STACK : GUEST_STACK, g.ebp(), g.esi(), g.edi(), eip, g.eflags() & ~Cpu.IF | 2);
-        cpu.restoreState(new CpuState(general, segments, system, old.retiredInstructions()));
+        cpu.restoreState(new CpuState(general, segments, system, old.fpu(), old.retiredInstructions()));
     }
 
     /** Loads machine code at HOST_CODE and runs it at CPL 0 until it halts. */

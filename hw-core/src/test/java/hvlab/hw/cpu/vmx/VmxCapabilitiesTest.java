@@ -102,6 +102,22 @@ class VmxCapabilitiesTest {
     }
 
     @Test
+    void cr4TakesEveryBitCr4Fixed1AllowsAndNoOther_A8() {
+        VmxBench bench = new VmxBench();
+        int fixed1 = (int) rdmsr(bench, 0x489);
+        String movCr4 = "b8 %02x %02x %02x %02x  0f 22 e0  f4"; // mov eax, value; mov cr4, eax
+        assertThat(faulted(bench.execute(String.format(movCr4, fixed1 & 0xFF, fixed1 >>> 8 & 0xFF,
+                fixed1 >>> 16 & 0xFF, fixed1 >>> 24)), 13)).isFalse();
+        for (int bit = 0; bit < 22; bit++) {
+            if ((fixed1 & 1 << bit) == 0) {
+                int value = VmxBench.CR4 | 1 << bit;
+                assertThat(faulted(bench.execute(String.format(movCr4, value & 0xFF, value >>> 8 & 0xFF,
+                        value >>> 16 & 0xFF, value >>> 24)), 13)).as("CR4 bit %d", bit).isTrue();
+            }
+        }
+    }
+
+    @Test
     void vmcsEnumReportsTheHighestFieldIndex_A9() {
         long enumeration = rdmsr(new VmxBench(), 0x48A);
         int highest = 0;
