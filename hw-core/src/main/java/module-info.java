@@ -25,4 +25,7 @@ module hvlab.hw {
     exports hvlab.hw.device.post;
     exports hvlab.hw.device.apic;
     exports hvlab.hw.device.ioapic;
+    exports hvlab.hw.device.pci;
+    exports hvlab.hw.device.acpi;
+    exports hvlab.hw.firmware;
 }

@@ -43,10 +43,12 @@ import java.util.stream.Collectors;
  */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Boots a guest on the PC model; COM1 is stdin/stdout.",
         footer = {"", "Exit status: the value the guest wrote to port 0xf4 (QEMU's isa-debug-exit exits with"
-                + " (v<<1)|1 for the same guest);", "  1 the hypervisor plugin failed, 2 bad input, 124 instruction"
+                + " (v<<1)|1 for the same guest);", "  0 the guest powered the machine off (ACPI S5), 1 the hypervisor plugin failed, 2 bad input, 124 instruction"
                 + " limit reached, 125 CPU shutdown (triple fault), 126 halted with no way to wake,"
                 + " 127 reset requested."})
 final class RunCommand implements Callable<Integer> {
+    /** A guest that powers the machine off (ACPI S5) ends the run with 0, as QEMU exits on {@code poweroff}. */
+    static final int EXIT_POWER_OFF = 0;
     static final int EXIT_INSTRUCTION_LIMIT = 124, EXIT_SHUTDOWN = 125, EXIT_HALTED = 126, EXIT_RESET = 127;
     static final long MIN_MEMORY = 2L << 20, MAX_MEMORY = 1L << 30;
     static final String DEFAULT_MEMORY = "128M";
@@ -280,6 +282,7 @@ final class RunCommand implements Callable<Integer> {
         PrintStream err = System.err;
         return switch (outcome) {
             case RunOutcome.Exited exited -> exited.value();
+            case RunOutcome.PowerOff off -> EXIT_POWER_OFF;
             case RunOutcome.InstructionLimit limit -> {
                 err.println("hvlab: stopped after " + limit.instructions() + " instructions (--max-instructions)");
                 yield EXIT_INSTRUCTION_LIMIT;

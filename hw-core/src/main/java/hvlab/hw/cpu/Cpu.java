@@ -418,6 +418,19 @@ public final class Cpu {
     // Virtual time
     // =====================================================================================================
 
+    /** What CPUID returns for {@code leaf} as EAX, EBX, ECX, EDX: what firmware reads to describe the processor. */
+    public int[] cpuid(int leaf) {
+        int[] out = new int[8];
+        out[EAX] = leaf;
+        CpuIdentity.cpuid(out, cpuidFeaturesEcx());
+        return new int[] {out[EAX], out[EBX], out[ECX], out[EDX]};
+    }
+
+    /** CPUID.1:ECX: VMX when the machine has it (SDM Vol. 3C 23.6). */
+    int cpuidFeaturesEcx() {
+        return vmx.supported ? CpuIdentity.FEATURE_VMX : 0;
+    }
+
     /** Virtual time now, in ns. */
     public long nanos() {
         return timeBase + (retired - retiredAtTimeBase);

@@ -302,7 +302,7 @@ final class TwoByteOps {
                 if (c.vmx.nonRoot) {
                     c.vmx.exit.cpuid();
                 }
-                CpuIdentity.cpuid(reg, c.vmx.supported ? CpuIdentity.FEATURE_VMX : 0);
+                CpuIdentity.cpuid(reg, c.cpuidFeaturesEcx());
             }
             case 0x78, 0x79 -> c.vmx.readWriteInstruction(in, op == 0x79);
             case 0xAE -> c.x87.fxsaveGroup();

@@ -8,6 +8,7 @@ import hvlab.hw.clock.Clocked;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuCounters;
 import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.firmware.FirmwareTables;
 import hvlab.hw.stats.Counters;
 
 import java.util.ArrayList;
@@ -16,8 +17,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * A PC: one IA-32 CPU, RAM, the chipset's buses and the devices of a PC/AT with APICs, driven by a virtual
- * clock. {@link #run(long)} executes the guest until it exits through the debug-exit port, shuts down or runs
- * out of instructions; two runs of the same guest with the same input are identical.
+ * clock. {@link #run(long)} executes the guest until it exits through the debug-exit port, powers off, resets,
+ * shuts down or runs out of instructions; two runs of the same guest with the same input are identical.
  */
 public final class Machine implements AutoCloseable {
     /** Longest stretch the CPU runs before the machine looks at timers and input again. */
@@ -37,6 +38,7 @@ public final class Machine implements AutoCloseable {
         platform.onExit(value -> end(new RunOutcome.Exited(value)));
         platform.onReset(source -> end(new RunOutcome.Reset(source)));
         platform.onShutdown(reason -> end(new RunOutcome.Shutdown(reason)));
+        platform.onPowerOff(source -> end(new RunOutcome.PowerOff(source)));
     }
 
     public static MachineBuilder builder() {
@@ -101,9 +103,19 @@ public final class Machine implements AutoCloseable {
     /** Loads a Multiboot kernel and leaves the CPU at its entry point, as a Multiboot loader does. */
     public void bootMultiboot(String imageName, byte[] image, String commandLine) throws BootImageException {
         BootState boot = MultibootLoader.load(platform.memory(), imageName, image, commandLine);
+        installFirmwareTables();
         platform.memory().setA20(boot.a20Enabled());
         platform.localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves behind
         cpu.enterFlatProtectedMode(boot.eip(), boot.eax(), boot.ebx());
+    }
+
+    /**
+     * Writes the ACPI and MP tables into the BIOS segment ({@link FirmwareTables#AREA_BASE} up), as the firmware
+     * before a kernel loader leaves them; a kernel boot calls this, a firmware ROM boot does not.
+     */
+    public FirmwareTables.Layout installFirmwareTables() {
+        int[] cpuid = cpu.cpuid(1);
+        return FirmwareTables.install(platform.memory(), cpuid[0], cpuid[3]);
     }
 
     /** Maps a firmware ROM; the CPU starts at the reset vector F000:FFF0 (SDM Vol. 3A, 9.1.4). */

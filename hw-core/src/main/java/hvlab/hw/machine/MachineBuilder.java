@@ -5,12 +5,17 @@ import hvlab.hw.bus.PortBus;
 import hvlab.hw.clock.VirtualClock;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuHost;
+import hvlab.hw.device.acpi.AcpiPmBlock;
 import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.device.cmos.Cmos;
 import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.device.i8042.I8042;
 import hvlab.hw.device.i8042.SystemControlPortA;
 import hvlab.hw.device.ioapic.IoApic;
+import hvlab.hw.device.pci.PciHost;
+import hvlab.hw.device.pci.Piix3IsaBridge;
+import hvlab.hw.device.pci.Piix4PowerManagement;
+import hvlab.hw.device.pci.Pmc82441fx;
 import hvlab.hw.device.pic.DualPic;
 import hvlab.hw.device.pic.Elcr;
 import hvlab.hw.device.pic.Pic8259;
@@ -18,6 +23,7 @@ import hvlab.hw.device.pit.Pit8254;
 import hvlab.hw.device.pit.SystemControlPortB;
 import hvlab.hw.device.post.PostCodePort;
 import hvlab.hw.device.uart.Uart16550;
+import hvlab.hw.irq.IsaIrq;
 import hvlab.hw.memory.PhysicalMemory;
 
 import java.util.function.IntConsumer;
@@ -29,8 +35,6 @@ import java.util.function.IntConsumer;
 public final class MachineBuilder {
     public static final int DEFAULT_RAM = 128 << 20;
 
-    // PC/AT ISA interrupt lines.
-    static final int COM1_IRQ = 4, KEYBOARD_IRQ = 1, MOUSE_IRQ = 12, RTC_IRQ = 8, PIT_IRQ = 0;
     /** The local APIC's base address MSR (SDM Vol. 3A, 11.4.4). */
     static final int IA32_APIC_BASE = 0x1B;
 
@@ -79,30 +83,49 @@ public final class MachineBuilder {
         mmio.map(IoApic.DEFAULT_BASE, IoApic.WINDOW_SIZE, "I/O APIC", ioApic);
 
         // Timers: the 8254 on IRQ0 (its counter 2 gated through port 0x61), the RTC on IRQ8.
-        Pit8254 pit = new Pit8254(isa.irq(PIT_IRQ), clock);
+        Pit8254 pit = new Pit8254(isa.irq(IsaIrq.PIT), clock);
         ports.map(Pit8254.PORT, Pit8254.WINDOW, "8254 PIT", pit);
         ports.map(SystemControlPortB.PORT, 1, "system control port B", new SystemControlPortB(pit));
-        Cmos cmos = new Cmos(isa.irq(RTC_IRQ), clock);
+        Cmos cmos = new Cmos(isa.irq(IsaIrq.RTC), clock);
         cmos.setMemorySize(ramBytes);
         ports.map(Cmos.PORT, Cmos.WINDOW, "MC146818 RTC/CMOS", cmos);
 
         // The console: COM1, a 16550A on IRQ4.
-        Uart16550 uart = new Uart16550(isa.irq(COM1_IRQ), serialOutput, clock);
+        Uart16550 uart = new Uart16550(isa.irq(IsaIrq.COM1), serialOutput, clock);
         ports.map(Uart16550.COM1_PORT, Uart16550.WINDOW, "16550A COM1", uart);
 
         // Keyboard controller with the A20 gate and the reset line; port 0x92 does both fast.
-        I8042 keyboard = new I8042(isa.irq(KEYBOARD_IRQ), isa.irq(MOUSE_IRQ), a20 -> setA20(memory, cpu, a20),
+        I8042 keyboard = new I8042(isa.irq(IsaIrq.KEYBOARD), isa.irq(IsaIrq.MOUSE), a20 -> setA20(memory, cpu, a20),
                 () -> board.reset("i8042 reset pulse"));
         ports.map(I8042.DATA_PORT, 1, "i8042 data", keyboard.dataPort());
         ports.map(I8042.COMMAND_PORT, 1, "i8042 command/status", keyboard.commandPort());
         ports.map(SystemControlPortA.PORT, 1, "system control port A",
                 new SystemControlPortA(a20 -> setA20(memory, cpu, a20), () -> board.reset("port 0x92 fast reset")));
 
+        // The 440FX chipset's PCI bus 0, as QEMU's PC has it: the 82441FX host bridge at 00:00.0, the PIIX3 ISA
+        // bridge at 00:01.0 (with the reset control register at 0xCF9), and the PIIX4's power management at 00:01.3
+        // with the ACPI registers at 0x600 and the SCI on IRQ 9.
+        PciHost pci = new PciHost();
+        Piix3IsaBridge isaBridge = new Piix3IsaBridge(() -> board.reset("PIIX3 reset control register 0xcf9"));
+        AcpiPmBlock acpiPm = new AcpiPmBlock(isa.irq(Piix4PowerManagement.SCI_IRQ), clock,
+                () -> board.powerOff("ACPI soft off (S5)"));
+        Piix4PowerManagement powerManagement = new Piix4PowerManagement(acpiPm);
+        pci.attach(0, 0, new Pmc82441fx());
+        pci.attach(1, 0, isaBridge);
+        pci.attach(1, 3, powerManagement);
+        ports.map(PciHost.CONFIG_ADDRESS_PORT, 1, "PCI CONFIG_ADDRESS", pci.configAddressPort());
+        ports.map(Piix3IsaBridge.RESET_CONTROL_PORT, 1, "PIIX3 reset control", isaBridge.resetControlPort());
+        ports.map(PciHost.CONFIG_DATA_PORT, PciHost.CONFIG_DATA_WINDOW, "PCI CONFIG_DATA", pci.configDataPort());
+        ports.map(Piix4PowerManagement.PM_BASE, AcpiPmBlock.WINDOW, "PIIX4 ACPI registers", powerManagement.pmIo());
+        ports.map(Piix4PowerManagement.APM_CONTROL_PORT, Piix4PowerManagement.APM_WINDOW, "PIIX4 APMC/APMS",
+                powerManagement.apmPorts());
+
         // Debug devices: POST codes, and QEMU's isa-debug-exit so a guest ends the same way on both.
         ports.map(PostCodePort.PORT, 1, "POST code port", new PostCodePort());
         ports.map(DebugExit.DEFAULT_IOBASE, DebugExit.IOSIZE, "isa-debug-exit", new DebugExit(board::debugExit));
 
-        Platform platform = new Platform(clock, memory, mmio, ports, cpu, pic, pit, uart, cmos, localApic, ioApic);
+        Platform platform = new Platform(clock, memory, mmio, ports, cpu, pic, pit, uart, cmos, localApic, ioApic, pci,
+                acpiPm);
         board.attach(platform);
         cpu.connect(localApic, new CpuHost() {
             @Override
@@ -156,6 +179,10 @@ public final class MachineBuilder {
 
         void shutdown(String reason) {
             platform.shutdown(reason);
+        }
+
+        void powerOff(String source) {
+            platform.powerOff(source);
         }
     }
 }

@@ -5,9 +5,11 @@ import hvlab.hw.bus.PortBus;
 import hvlab.hw.clock.Clocked;
 import hvlab.hw.clock.VirtualClock;
 import hvlab.hw.cpu.Cpu;
+import hvlab.hw.device.acpi.AcpiPmBlock;
 import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.device.cmos.Cmos;
 import hvlab.hw.device.ioapic.IoApic;
+import hvlab.hw.device.pci.PciHost;
 import hvlab.hw.device.pic.DualPic;
 import hvlab.hw.device.pit.Pit8254;
 import hvlab.hw.device.uart.Uart16550;
@@ -19,7 +21,7 @@ import java.util.function.IntConsumer;
 
 /**
  * The parts of one PC as {@link MachineBuilder} wired them, and the board-level signals (debug exit, reset,
- * shutdown) that end a run. Hypervisors and tests reach the hardware through here.
+ * shutdown, power off) that end a run. Hypervisors and tests reach the hardware through here.
  */
 public final class Platform implements AutoCloseable {
     private final VirtualClock clock;
@@ -33,14 +35,18 @@ public final class Platform implements AutoCloseable {
     private final Cmos cmos;
     private final LocalApic localApic;
     private final IoApic ioApic;
+    private final PciHost pci;
+    private final AcpiPmBlock acpiPm;
     private final List<Clocked> timers;
 
     private IntConsumer exitListener = value -> { };
     private Consumer<String> resetListener = source -> { };
     private Consumer<String> shutdownListener = reason -> { };
+    private Consumer<String> powerOffListener = source -> { };
 
     Platform(VirtualClock clock, PhysicalMemory memory, MmioBus mmio, PortBus ports, Cpu cpu, DualPic pic,
-             Pit8254 pit, Uart16550 uart, Cmos cmos, LocalApic localApic, IoApic ioApic) {
+             Pit8254 pit, Uart16550 uart, Cmos cmos, LocalApic localApic, IoApic ioApic, PciHost pci,
+             AcpiPmBlock acpiPm) {
         this.clock = clock;
         this.memory = memory;
         this.mmio = mmio;
@@ -52,7 +58,9 @@ public final class Platform implements AutoCloseable {
         this.cmos = cmos;
         this.localApic = localApic;
         this.ioApic = ioApic;
-        this.timers = List.of(pit, cmos, localApic, uart);
+        this.pci = pci;
+        this.acpiPm = acpiPm;
+        this.timers = List.of(pit, cmos, localApic, uart, acpiPm);
     }
 
     public VirtualClock clock() {
@@ -99,6 +107,16 @@ public final class Platform implements AutoCloseable {
         return ioApic;
     }
 
+    /** PCI configuration mechanism #1 and the functions on bus 0. */
+    public PciHost pci() {
+        return pci;
+    }
+
+    /** The ACPI fixed hardware of the PIIX4 (PM1 registers, PM timer). */
+    public AcpiPmBlock acpiPm() {
+        return acpiPm;
+    }
+
     /** Devices with events in virtual time. */
     List<Clocked> timers() {
         return timers;
@@ -116,6 +134,10 @@ public final class Platform implements AutoCloseable {
         shutdownListener = listener;
     }
 
+    void onPowerOff(Consumer<String> listener) {
+        powerOffListener = listener;
+    }
+
     void debugExit(int value) {
         exitListener.accept(value);
     }
@@ -126,6 +148,10 @@ public final class Platform implements AutoCloseable {
 
     void shutdown(String reason) {
         shutdownListener.accept(reason);
+    }
+
+    void powerOff(String source) {
+        powerOffListener.accept(source);
     }
 
     @Override

@@ -8,7 +8,10 @@ public sealed interface RunOutcome {
     /** The processor shut down (triple fault): SDM Vol. 3A 6.15, interrupt 8. */
     record Shutdown(String reason) implements RunOutcome { }
 
-    /** The guest asked for a reset (i8042 pulse, port 0x92, triple fault on a board that resets). */
+    /** The guest turned the machine off: ACPI soft off (S5), as QEMU ends its run on {@code poweroff}. */
+    record PowerOff(String source) implements RunOutcome { }
+
+    /** The guest asked for a reset (i8042 pulse, port 0x92, the PIIX reset control register 0xCF9). */
     record Reset(String source) implements RunOutcome { }
 
     /** The CPU halted with no way to wake up: interrupts disabled, or no interrupt source left. */

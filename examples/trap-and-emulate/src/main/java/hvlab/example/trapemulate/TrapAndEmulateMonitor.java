@@ -386,7 +386,8 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
                 vcpu.ldt,
                 new CpuState.SegmentRegister(vcpu.trSelector, vcpu.trBase, vcpu.trLimit, vcpu.trAttributes), cpl,
                 r.halted());
-        return Optional.of(new CpuState(general, List.copyOf(segments), system, real.retiredInstructions()));
+        return Optional.of(new CpuState(general, List.copyOf(segments), system, real.fpu(),
+                real.retiredInstructions()));
     }
 
     /** A segment register as the guest loaded it: its own RPL and its own descriptor, not the compressed copy. */

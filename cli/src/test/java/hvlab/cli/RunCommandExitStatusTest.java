@@ -1,0 +1,52 @@
+package hvlab.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code hvlab run} exit status for the ways a guest ends the machine, as QEMU's process exits for them. */
+class RunCommandExitStatusTest {
+    @TempDir
+    Path dir;
+
+    /** A 64 KiB ROM whose reset vector F000:FFF0 jumps to {@code code} at F000:0000. */
+    private Path rom(String code) throws Exception {
+        byte[] image = new byte[0x10000];
+        byte[] bytes = HexFormat.of().parseHex(code.replace(" ", ""));
+        System.arraycopy(bytes, 0, image, 0, bytes.length);
+        System.arraycopy(HexFormat.of().parseHex("ea000000f0"), 0, image, 0xFFF0, 5); // jmp far F000:0000
+        Path file = dir.resolve("test.rom");
+        Files.write(file, image);
+        return file;
+    }
+
+    private static int run(Path bios) {
+        InputStream stdin = System.in;
+        System.setIn(new ByteArrayInputStream(new byte[0]));
+        try {
+            return HvlabCommand.execute(new PrintWriter(new StringWriter(), true), "run", "--bios", bios.toString());
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
+    @Test
+    void acpiSoftOffExitsWithZeroAsQemuDoesOnPoweroff() throws Exception {
+        // SLP_TYP 0 (the PIIX4's S5) with SLP_EN to PM1a_CNT at 0x604
+        assertThat(run(rom("ba 04 06 b8 00 20 ef f4"))).isZero();
+    }
+
+    @Test
+    void piixResetControlExitsAsAReset() throws Exception {
+        assertThat(run(rom("b0 06 ba f9 0c ee f4"))).isEqualTo(RunCommand.EXIT_RESET);
+    }
+}
