@@ -102,7 +102,9 @@ public final class Cpu {
     /** A single-step trap waits one instruction (after MOV SS or POP SS). */
     private boolean singleStepDeferred;
     /** Retired count right after the last MOV SS or POP SS (SDM 6.8.3: it delays debug traps too). */
-    private long stackLoadAt = -1;
+    long stackLoadAt = -1;
+    /** CR2 and DR6 before the last #PF and single-step trap: a VM exit for them leaves both as they were. */
+    int cr2BeforeFault, dr6BeforeStep;
 
     /** Never a page address: no hypervisor entry page is set. */
     private static final int NO_ENTRY_PAGE = 1;
@@ -119,6 +121,8 @@ public final class Cpu {
     final Interpreter interpreter;
     final X87 x87;
     final TaskSwitch tasks = new TaskSwitch(this);
+    /** VT-x (SDM Vol. 3C ch. 23-30); present in every CPU, reported and usable only when {@link #setVmxSupported}. */
+    final Vmx vmx = new Vmx(this);
 
     public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
         this.memory = memory;
@@ -176,6 +180,7 @@ public final class Cpu {
         halted = false;
         interruptShadowAt = -1;
         deliveringVector = -1;
+        vmx.reset();
         x87.reset();
         mmu.flushAll();
     }
@@ -198,8 +203,11 @@ public final class Cpu {
                 }
             }
             try {
-                runInstructions(end);
+                runInstructions(vmx.nonRoot ? vmx.exit.sliceEnd(end) : end);
             } catch (CpuFault fault) {
+                if (faultVector == Vmx.VM_EXITED) {
+                    continue; // a VM exit unwound the instruction; the host state is loaded (SDM 27.5)
+                }
                 eip = startEip;
                 reg[ESP] = startEsp;
                 counters.exception(faultVector);
@@ -223,7 +231,7 @@ public final class Cpu {
             }
             startEip = eip;
             startEsp = reg[ESP];
-            if (((segBase[CS] + eip) & ~0xFFF) == hypervisorEntryPage && cpl == 0) {
+            if (((segBase[CS] + eip) & ~0xFFF) == hypervisorEntryPage && cpl == 0 && !vmx.nonRoot) {
                 if (enterHypervisor()) {
                     return;
                 }
@@ -263,8 +271,9 @@ public final class Cpu {
      */
     private boolean enterHypervisor() {
         int entry = segBase[CS] + eip;
+        long transitions = vmx.transitions;
         hypervisorEntry.enter(this, entry & 0xFFF);
-        if (segBase[CS] + eip == entry && cpl == 0 && !halted) {
+        if (segBase[CS] + eip == entry && cpl == 0 && !halted && vmx.transitions == transitions) {
             host.shutdown("hypervisor entry 0x" + Integer.toHexString(entry) + " returned without leaving it");
             halted = true;
             stopRequested = true;
@@ -292,6 +301,9 @@ public final class Cpu {
             return true;
         }
         eventPending = false;
+        if (vmx.nonRoot) {
+            return vmx.exit.events(); // VMX non-root: exits for interrupts, windows, the timer (SDM 25.2)
+        }
         if ((flags & IF) != 0 && interruptShadowAt != retired && interrupts.hasPendingInterrupt()) {
             deliverExternalInterrupt();
         } else if ((flags & IF) != 0 && interruptShadowAt == retired) {
@@ -301,6 +313,9 @@ public final class Cpu {
     }
 
     private boolean wakeFromHalt() {
+        if (vmx.nonRoot) {
+            return vmx.exit.wakeFromHalt();
+        }
         eventPending = false;
         if ((flags & IF) != 0 && interrupts.hasPendingInterrupt()) {
             halted = false;
@@ -310,7 +325,7 @@ public final class Cpu {
         return false;
     }
 
-    private void deliverExternalInterrupt() {
+    void deliverExternalInterrupt() {
         int vector = interrupts.acknowledge() & 0xFF;
         counters.interrupt(vector);
         startEip = eip;
@@ -318,6 +333,9 @@ public final class Cpu {
         try {
             interrupt(vector, Exceptions.NO_ERROR_CODE, InterruptKind.EXTERNAL);
         } catch (CpuFault fault) {
+            if (faultVector == Vmx.VM_EXITED) {
+                return;
+            }
             eip = startEip;
             reg[ESP] = startEsp;
             deliverException(faultVector, faultError);
@@ -341,6 +359,7 @@ public final class Cpu {
             return;
         }
         singleStepDeferred = false;
+        dr6BeforeStep = dr[6];
         dr[6] |= DR6_SINGLE_STEP;
         startEip = eip;
         startEsp = reg[ESP];
@@ -348,7 +367,17 @@ public final class Cpu {
         deliverException(Exceptions.DB, Exceptions.NO_ERROR_CODE);
     }
 
+    /** A VM entry or exit ends the instruction: no single-step trap follows it in the other world. */
+    void suppressSingleStep() {
+        eventDelivered = true;
+        singleStepDeferred = false;
+    }
+
     private void deliverException(int vector, int error) {
+        if (vmx.nonRoot) {
+            vmx.exit.deliverException(vector, error); // the exception bitmap, IDT-vectoring, exit 2 (SDM 25.2, 27.2.3)
+            return;
+        }
         int previous = deliveringVector;
         if (previous == Exceptions.DF) {
             deliveringVector = -1;
@@ -393,8 +422,13 @@ public final class Cpu {
     public int[] cpuid(int leaf) {
         int[] out = new int[8];
         out[EAX] = leaf;
-        CpuIdentity.cpuid(out);
+        CpuIdentity.cpuid(out, cpuidFeaturesEcx());
         return new int[] {out[EAX], out[EBX], out[ECX], out[EDX]};
+    }
+
+    /** CPUID.1:ECX: VMX when the machine has it (SDM Vol. 3C 23.6). */
+    int cpuidFeaturesEcx() {
+        return vmx.supported ? CpuIdentity.FEATURE_VMX : 0;
     }
 
     /** Virtual time now, in ns. */
@@ -412,6 +446,7 @@ public final class Cpu {
         if (nanos > nanos()) {
             timeBase = nanos;
             retiredAtTimeBase = retired;
+            eventPending = true; // a timer of the processor's own (VMX preemption) may be due now
         }
     }
 
@@ -548,8 +583,31 @@ public final class Cpu {
         return (flags & IF) != 0;
     }
 
+    /** Whether an external interrupt can end a halt: RFLAGS.IF, or a VMX guest whose interrupts exit (SDM 25.2). */
+    public boolean interruptCanWake() {
+        return vmx.nonRoot ? vmx.exit.interruptCanWake() : (flags & IF) != 0;
+    }
+
+    /** Virtual time (ns) at which the processor wakes itself from a halt (a VMX-preemption timer), else MAX_VALUE. */
+    public long selfWakeNanos() {
+        return vmx.nonRoot ? vmx.exit.timerDeadlineNanos() : Long.MAX_VALUE;
+    }
+
     public CpuCounters counters() {
         return counters;
+    }
+
+    /** VT-x: the operations VMX-root software (a hypervisor plugin) uses, and the processor's VMX state. */
+    public Vmx vmx() {
+        return vmx;
+    }
+
+    /**
+     * Whether this processor has VMX (CPUID.1:ECX[5], CR4.VMXE, the VMX MSRs and instructions). Off by default, as on
+     * QEMU's default CPU, so native guests see the same processor on both; a machine for a VT-x hypervisor turns it on.
+     */
+    public void setVmxSupported(boolean supported) {
+        vmx.supported = supported;
     }
 
     // =====================================================================================================
@@ -841,6 +899,21 @@ public final class Cpu {
         }
     }
 
+    /**
+     * Loads a segment register from the parts of its hidden cache (snapshots, VM entries and exits): a descriptor is
+     * rebuilt from them, the limit being byte-granular already.
+     */
+    void loadSegmentParts(int s, int selector, int base, int limit, int attr) {
+        boolean pageGranular = (attr & 0x8000) != 0;
+        int rawLimit = pageGranular ? limit >>> 12 : limit;
+        int hi = (base & 0xFF000000) | (base >>> 16 & 0xFF) | (attr & 0xF0FF) << 8 | (rawLimit & 0xF0000);
+        int lo = base << 16 | (rawLimit & 0xFFFF);
+        loadSegmentCache(s, selector, hi, lo);
+        if (!protectedMode() || v86Mode()) {
+            segAccess[s] = SEG_READ | SEG_WRITE; // real mode and V86 do not check segment types
+        }
+    }
+
     /** A null selector in a data segment register: any access through it raises #GP(0). */
     void loadNullSegment(int seg, int selector) {
         segSel[seg] = selector & 0xFFFF;
@@ -951,11 +1024,17 @@ public final class Cpu {
     void interrupt(int vector, int errorCode, InterruptKind kind) {
         halted = false;
         eventDelivered = true;
+        if (vmx.nonRoot && vmx.exit.intercept(vector, errorCode, kind)) {
+            return; // the exception bitmap made it a VM exit (SDM 25.2)
+        }
         if (!protectedMode()) {
             interruptRealMode(vector);
-            return;
+        } else {
+            SystemOps.interruptProtectedMode(this, vector, errorCode, kind);
         }
-        SystemOps.interruptProtectedMode(this, vector, errorCode, kind);
+        if (vmx.nonRoot) {
+            vmx.exit.delivered();
+        }
     }
 
     private void interruptRealMode(int vector) {
@@ -1071,16 +1150,7 @@ public final class Cpu {
                 loadNullSegment(s, r.selector());
                 continue;
             }
-            // Rebuild a descriptor from the cache fields; the limit is already byte-granular.
-            int limit = r.limit();
-            boolean pageGranular = (attr & 0x8000) != 0;
-            int rawLimit = pageGranular ? limit >>> 12 : limit;
-            int hi = (r.base() & 0xFF000000) | (r.base() >>> 16 & 0xFF) | (attr & 0xF0FF) << 8 | (rawLimit & 0xF0000);
-            int lo = r.base() << 16 | (rawLimit & 0xFFFF);
-            loadSegmentCache(s, r.selector(), hi, lo);
-            if (!protectedMode() || v86Mode()) {
-                segAccess[s] = SEG_READ | SEG_WRITE; // real mode and V86 do not check segment types
-            }
+            loadSegmentParts(s, r.selector(), r.base(), r.limit(), attr);
         }
         cpl = -1;
         setCpl(sys.cpl());

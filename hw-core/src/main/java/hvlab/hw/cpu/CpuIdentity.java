@@ -22,8 +22,11 @@ final class CpuIdentity {
     private CpuIdentity() {
     }
 
-    /** Fills EAX, EBX, ECX, EDX for the leaf in EAX. */
-    static void cpuid(int[] reg) {
+    /** CPUID.1:ECX.VMX (SDM Vol. 3C, 23.6): reported only by a machine built with VMX. */
+    static final int FEATURE_VMX = 1 << 5;
+
+    /** Fills EAX, EBX, ECX, EDX for the leaf in EAX; {@code featuresEcx} is what leaf 1 reports in ECX. */
+    static void cpuid(int[] reg, int featuresEcx) {
         int leaf = reg[Cpu.EAX];
         if (Integer.compareUnsigned(leaf, MAX_EXTENDED_LEAF) >= 0) {
             set(reg, leaf == MAX_EXTENDED_LEAF ? MAX_EXTENDED_LEAF : 0, 0, 0, 0);
@@ -35,7 +38,7 @@ final class CpuIdentity {
         if (leaf == 0) {
             set(reg, MAX_BASIC_LEAF, 0x756E6547, 0x6C65746E, 0x49656E69); // "GenuineIntel"
         } else {
-            set(reg, RESET_EDX, 0, 0, FEATURES_EDX);
+            set(reg, RESET_EDX, 0, featuresEcx, FEATURES_EDX);
         }
     }
 

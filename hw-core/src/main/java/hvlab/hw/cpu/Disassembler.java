@@ -64,10 +64,13 @@ public final class Disassembler {
             return x87(op);
         }
         int index = OpcodeTable.index(twoByte, op);
+        if (twoByte && op == 0x38) {
+            index = OpcodeTable.index38(next());
+        }
         Opcode opcode = OpcodeTable.opcode(index);
         if (opcode == null && OpcodeTable.isGroup(index)) {
             modrm = next();
-            opcode = OpcodeTable.opcode(index, (modrm >>> 3) & 7);
+            opcode = mandatoryPrefixForm(index, opcode(index, modrm));
         } else if (opcode != null && opcode.hasModrm()) {
             modrm = next();
         }
@@ -120,6 +123,24 @@ public final class Disassembler {
             out.append(' ').append(operands);
         }
         return out.toString();
+    }
+
+    /** A group member, or the form its whole ModRM byte selects (VMCALL and kin: SDM Vol. 2D, Table A-6). */
+    private static Opcode opcode(int index, int modrm) {
+        Opcode registerForm = (modrm >>> 6) == 3 ? OpcodeTable.registerForm(index, modrm) : null;
+        return registerForm != null ? registerForm : OpcodeTable.opcode(index, (modrm >>> 3) & 7);
+    }
+
+    /** The form a mandatory F3 or 66 prefix selects (VMXON, VMCLEAR); the prefix is then part of the opcode. */
+    private Opcode mandatoryPrefixForm(int index, Opcode plain) {
+        int reg = (modrm >>> 3) & 7;
+        Opcode form = repeat == 0xF3 ? OpcodeTable.prefixedForm(0xF3, index, reg) : null;
+        if (form != null) {
+            repeat = 0;
+            return form;
+        }
+        form = operand32 != code32 ? OpcodeTable.prefixedForm(0x66, index, reg) : null;
+        return form != null ? form : plain;
     }
 
     /**

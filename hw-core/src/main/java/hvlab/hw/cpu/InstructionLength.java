@@ -49,6 +49,12 @@ final class InstructionLength {
             op = bytes[at++] & 0xFF;
         }
         int index = OpcodeTable.index(twoByte, op);
+        if (twoByte && op == 0x38) { // the 0F 38 three-byte map
+            if (at >= end) {
+                return -1;
+            }
+            index = OpcodeTable.index38(bytes[at++] & 0xFF);
+        }
         int modrmReg = 0;
         if (OpcodeTable.isGroup(index)) {
             if (at >= end) {

@@ -677,6 +677,9 @@ final class Interpreter {
                 if (c.cpl != 0 && c.protectedMode()) {
                     throw c.gp(0);
                 }
+                if (c.vmx.nonRoot) {
+                    c.vmx.exit.hlt();
+                }
                 c.halted = true;
             }
             case 0xF5 -> Alu.setFlag(c, Cpu.CF, !Alu.cf(c));

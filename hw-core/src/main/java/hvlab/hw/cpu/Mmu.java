@@ -413,6 +413,7 @@ final class Mmu {
     }
 
     private CpuFault pageFault(int lin, int present, boolean write, boolean user) {
+        cpu.cr2BeforeFault = cpu.cr2; // a #PF that exits from VMX non-root leaves CR2 alone (SDM 27.1)
         cpu.cr2 = lin;
         return cpu.fault(Exceptions.PF, present | (write ? PF_WRITE : 0) | (user ? PF_USER : 0));
     }

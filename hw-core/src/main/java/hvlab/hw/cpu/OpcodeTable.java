@@ -19,7 +19,7 @@ import java.util.List;
  * E r/m, G ModRM.reg, M memory only, R register from ModRM.rm (mod ignored), S segment register, C/D control and
  * debug register, I immediate, J relative offset, A far pointer, O offset (moffs), X DS:eSI, Y ES:eDI. Types: b byte,
  * w word, d doubleword, v and z word or doubleword by operand size, p far pointer, a BOUND's pair, s pseudo-descriptor,
- * q quadword, x an x87 operand. Beyond the SDM: Z is a register in the opcode's low three bits (the map's
+ * q quadword, dq double quadword, x an x87 operand. Beyond the SDM: Z is a register in the opcode's low three bits (the map's
  * "eAX"-"eDI" columns), {@code Ibs} is an immediate byte sign-extended to the operand size, and {@code eAX} is AX or
  * EAX by operand size. A mnemonic "a/b" names the 16- and 32-bit operand-size forms, "a|b" the address-size forms.
  */
@@ -138,8 +138,12 @@ public final class OpcodeTable {
         }
     }
 
-    private static final int MAP_SIZE = 512; // one-byte map, then the 0F map
+    private static final int MAP_SIZE = 768; // one-byte map, the 0F map, then the 0F 38 map
     private static final Opcode[] OPCODES = new Opcode[MAP_SIZE];
+    /** Forms the whole ModRM byte selects: group 7 with mod = 11B (SDM Vol. 2D, Table A-6), by index << 8 | ModRM. */
+    private static final java.util.Map<Integer, Opcode> REGISTER_FORMS = new java.util.HashMap<>();
+    /** Forms a mandatory 66 or F3 prefix selects (SDM Vol. 2D, A.4.1), by prefix << 16 | index << 3 | ModRM.reg. */
+    private static final java.util.Map<Integer, Opcode> PREFIXED_FORMS = new java.util.HashMap<>();
     private static final Opcode[][] GROUPS = new Opcode[MAP_SIZE][];
     private static final boolean[] MAY_RUN_INLINE = new boolean[MAP_SIZE];
     private static final String[] CONDITIONS = {"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np",
@@ -404,6 +408,21 @@ public final class OpcodeTable {
         group(0x1AE, 0, X87, "fxsave", "M"); // group 15: the SSE forms are not modelled
         group(0x1AE, 1, X87, "fxrstor", "M");
         group(0x1C7, 1, PLAIN, "cmpxchg8b", "Mq", LOCK); // group 9
+
+        // ---- VMX (SDM Vol. 3C, ch. 30): group 7 register forms, group 9 /6 /7, 0F 78/79, 0F 38 80/81 ----
+        registerForm(0x101, 0xC1, "vmcall");
+        registerForm(0x101, 0xC2, "vmlaunch");
+        registerForm(0x101, 0xC3, "vmresume");
+        registerForm(0x101, 0xC4, "vmxoff");
+        registerForm(0x101, 0xD4, "vmfunc");
+        one(0x178, SYSTEM, "vmread", "Ed,Gd");
+        one(0x179, SYSTEM, "vmwrite", "Gd,Ed");
+        group(0x1C7, 6, SYSTEM, "vmptrld", "Mq");
+        group(0x1C7, 7, SYSTEM, "vmptrst", "Mq");
+        prefixed(0x66, 0x1C7, 6, "vmclear", "Mq");
+        prefixed(0xF3, 0x1C7, 6, "vmxon", "Mq");
+        one(0x280, SYSTEM, "invept", "Gd,Mdq"); // 66 0F 38 80: the 66 prefix is part of the opcode
+        one(0x281, SYSTEM, "invvpid", "Gd,Mdq");
         row(0x1C8, PLAIN, "bswap", "Zd");
 
         x87Maps();
@@ -523,6 +542,21 @@ public final class OpcodeTable {
         return twoByte ? 0x100 | opcode : opcode;
     }
 
+    /** Index of a three-byte opcode 0F 38 xx: 200-2FF. */
+    public static int index38(int opcode) {
+        return 0x200 | opcode;
+    }
+
+    /** The instruction the whole ModRM byte selects among a group's register forms (mod = 11B); null if none. */
+    public static Opcode registerForm(int index, int modrm) {
+        return REGISTER_FORMS.get(index << 8 | modrm);
+    }
+
+    /** The instruction a mandatory prefix (66 or F3) selects for this group member; null if none. */
+    public static Opcode prefixedForm(int prefix, int index, int modrmReg) {
+        return PREFIXED_FORMS.get(prefix << 16 | index << 3 | modrmReg);
+    }
+
     /** The opcode at this index when it is not a group; null for groups and undefined opcodes. */
     public static Opcode opcode(int index) {
         return OPCODES[index];
@@ -611,6 +645,14 @@ public final class OpcodeTable {
             GROUPS[index] = new Opcode[8];
         }
         GROUPS[index][modrmReg] = Opcode.of(mnemonic, pattern, flow, lockable);
+    }
+
+    private static void registerForm(int index, int modrm, String mnemonic) {
+        REGISTER_FORMS.put(index << 8 | modrm, Opcode.of(mnemonic, "", Flow.SYSTEM, false));
+    }
+
+    private static void prefixed(int prefix, int index, int modrmReg, String mnemonic, String pattern) {
+        PREFIXED_FORMS.put(prefix << 16 | index << 3 | modrmReg, Opcode.of(mnemonic, pattern, Flow.SYSTEM, false));
     }
 
     /** Eight opcodes with the register in their low three bits. */

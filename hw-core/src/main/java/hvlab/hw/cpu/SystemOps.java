@@ -744,6 +744,13 @@ final class SystemOps {
 
     static void checkIoPermission(Interpreter in, int port, int width) {
         Cpu c = in.c;
+        checkTssIoPermission(c, port, width);
+        if (c.vmx.nonRoot) {
+            c.vmx.exit.io(port, width); // after the TSS check, which has priority (SDM Vol. 3C 25.1.1)
+        }
+    }
+
+    private static void checkTssIoPermission(Cpu c, int port, int width) {
         if (!c.protectedMode() || c.cpl <= c.iopl() && !c.v86Mode()) {
             return;
         }
@@ -783,6 +790,9 @@ final class SystemOps {
                 || (value & Cpu.CR0_NW) != 0 && (value & Cpu.CR0_CD) == 0) {
             throw c.gp(0);
         }
+        if (c.vmx.operation && !c.vmx.cr0Allowed(value)) {
+            throw c.gp(0); // CR0 bits fixed in VMX operation (SDM Vol. 3C 23.8)
+        }
         int changed = c.cr0 ^ value;
         c.cr0 = value;
         if ((changed & (Cpu.CR0_PG | Cpu.CR0_WP | Cpu.CR0_PE)) != 0) {
@@ -802,8 +812,9 @@ final class SystemOps {
     }
 
     static void writeCr4(Cpu c, int value) {
-        if ((value & ~Cpu.CR4_SUPPORTED) != 0) {
-            throw c.gp(0);
+        if ((value & ~(Cpu.CR4_SUPPORTED | (c.vmx.supported ? Vmx.CR4_VMXE : 0))) != 0
+                || c.vmx.operation && (value & Vmx.CR4_VMXE) == 0) {
+            throw c.gp(0); // CR4.VMXE exists with VMX, and stays set in VMX operation (SDM Vol. 3C 23.7, 23.8)
         }
         int changed = c.cr4 ^ value;
         c.cr4 = value;
@@ -940,11 +951,14 @@ final class SystemOps {
 
     static long readMsr(Cpu c, int index) {
         return switch (index) {
-            case MSR_TSC -> timeStampCounter(c);
+            case MSR_TSC -> timeStampCounter(c) + (c.vmx.nonRoot ? c.vmx.exit.tscOffset() : 0);
             case MSR_SYSENTER_CS -> c.sysenterCs & 0xFFFFFFFFL;
             case MSR_SYSENTER_ESP -> c.sysenterEsp & 0xFFFFFFFFL;
             case MSR_SYSENTER_EIP -> c.sysenterEip & 0xFFFFFFFFL;
             default -> {
+                if (c.vmx.isVmxMsr(index)) {
+                    yield c.vmx.readMsr(index);
+                }
                 try {
                     yield c.host.readPlatformMsr(index);
                 } catch (CpuHost.UnknownMsrException unknown) {
@@ -961,6 +975,10 @@ final class SystemOps {
             case MSR_SYSENTER_ESP -> c.sysenterEsp = (int) value;
             case MSR_SYSENTER_EIP -> c.sysenterEip = (int) value;
             default -> {
+                if (c.vmx.isVmxMsr(index)) {
+                    c.vmx.writeMsr(index, value);
+                    return;
+                }
                 try {
                     c.host.writePlatformMsr(index, value);
                 } catch (CpuHost.UnknownMsrException unknown) {

@@ -99,6 +99,9 @@ final class TaskSwitch {
         int hi = (int) (desc >>> 32), lo = (int) desc;
         int base = Descriptors.base(hi, lo), limit = Descriptors.limit(hi, lo);
         boolean new32 = (Descriptors.type(hi) & 8) != 0;
+        if (c.vmx.nonRoot) {
+            c.vmx.exit.taskSwitch(selector, source); // VMX non-root: every task switch exits (SDM 25.1.2, 25.4.2)
+        }
         // Step 3: the new TSS must hold a whole TSS (#TS with the new TSS's selector, in the old task).
         if (Integer.compareUnsigned(limit, new32 ? MIN_LIMIT32 : MIN_LIMIT16) < 0) {
             throw c.fault(Exceptions.TS, (selector & 0xFFFC) | ext);

@@ -66,15 +66,28 @@ final class TwoByteOps {
             case 0x02, 0x03 -> loadAccessOrLimit(op == 0x02);
             case 0x06 -> {
                 SystemOps.requireCpl0(c);
-                c.cr0 &= ~Cpu.CR0_TS;
+                if (!(c.vmx.nonRoot && c.vmx.exit.clts())) {
+                    c.cr0 &= ~Cpu.CR0_TS;
+                }
             }
-            case 0x08, 0x09 -> SystemOps.requireCpl0(c); // INVD, WBINVD: no caches are modelled
+            case 0x08, 0x09 -> { // INVD, WBINVD: no caches are modelled
+                SystemOps.requireCpl0(c);
+                if (c.vmx.nonRoot) {
+                    if (op == 0x08) {
+                        c.vmx.exit.invd();
+                    }
+                    c.vmx.exit.wbinvd();
+                }
+            }
             case 0x0B -> throw c.ud(); // UD2
             case 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F -> in.modrm(); // hint NOPs (P6)
             case 0x20, 0x22 -> moveControlRegister(op == 0x22);
             case 0x21, 0x23 -> moveDebugRegister(op == 0x23);
             case 0x30 -> {
                 SystemOps.requireCpl0(c);
+                if (c.vmx.nonRoot) {
+                    c.vmx.exit.msr(true, reg[ECX]);
+                }
                 SystemOps.writeMsr(c, reg[ECX], (long) reg[EDX] << 32 | (reg[EAX] & 0xFFFFFFFFL));
             }
             case 0x31 -> {
@@ -82,17 +95,30 @@ final class TwoByteOps {
                     throw c.gp(0);
                 }
                 long tsc = SystemOps.timeStampCounter(c);
+                if (c.vmx.nonRoot) {
+                    tsc = c.vmx.exit.rdtsc(tsc);
+                }
                 reg[EAX] = (int) tsc;
                 reg[EDX] = (int) (tsc >>> 32);
             }
             case 0x32 -> {
                 SystemOps.requireCpl0(c);
+                if (c.vmx.nonRoot) {
+                    c.vmx.exit.msr(false, reg[ECX]);
+                }
                 long value = SystemOps.readMsr(c, reg[ECX]);
                 reg[EAX] = (int) value;
                 reg[EDX] = (int) (value >>> 32);
             }
             case 0x34 -> SystemOps.sysenter(c);
             case 0x35 -> SystemOps.sysexit(c);
+            case 0x38 -> { // the 0F 38 map: INVEPT and INVVPID (66 0F 38 80/81) only
+                int third = c.fetch8();
+                if (third != 0x80 && third != 0x81) {
+                    throw c.ud();
+                }
+                c.vmx.invalidateInstruction(in, third);
+            }
             default -> throw c.ud();
         }
     }
@@ -141,7 +167,14 @@ final class TwoByteOps {
         in.modrm();
         int op = c.modrmReg;
         if (c.modrmMod == 3 && op != 4 && op != 6) {
-            throw c.ud();
+            if (op == 0) { // VMCALL, VMLAUNCH, VMRESUME, VMXOFF (0F 01 C1-C4)
+                c.vmx.group7Register(in, c.modrmRm);
+            } else if (op == 2 && c.modrmRm == 4) { // VMFUNC (0F 01 D4)
+                c.vmx.vmfuncInstruction();
+            } else {
+                throw c.ud();
+            }
+            return;
         }
         switch (op) {
             case 0, 1 -> { // SGDT, SIDT
@@ -166,20 +199,27 @@ final class TwoByteOps {
                 }
             }
             case 4 -> { // SMSW
+                int cr0 = c.vmx.nonRoot ? c.vmx.exit.guestCr0() : c.cr0;
                 if (c.modrmMod == 3) {
-                    in.writeReg(c.modrmRm, in.size(), c.cr0);
+                    in.writeReg(c.modrmRm, in.size(), cr0);
                 } else {
-                    c.write16(c.eaSeg, c.eaOff, c.cr0);
+                    c.write16(c.eaSeg, c.eaOff, cr0);
                 }
             }
             case 6 -> { // LMSW: PE can be set but not cleared
                 SystemOps.requireCpl0(c);
                 int value = in.readRm(WORD) & 0xF;
                 int cr0 = (c.cr0 & ~0xE) | (value & 0xE) | (c.cr0 & 1) | (value & 1);
+                if (c.vmx.nonRoot) {
+                    cr0 = c.vmx.exit.lmsw(value, cr0, c.modrmMod != 3, c.segBase[c.eaSeg] + c.eaOff);
+                }
                 SystemOps.writeCr0(c, cr0);
             }
             case 7 -> { // INVLPG
                 SystemOps.requireCpl0(c);
+                if (c.vmx.nonRoot) {
+                    c.vmx.exit.invlpg(c.segBase[c.eaSeg] + c.eaOff);
+                }
                 c.mmu.invalidatePage(c.segBase[c.eaSeg] + c.eaOff);
             }
             default -> throw c.ud();
@@ -209,6 +249,9 @@ final class TwoByteOps {
         int m = c.fetch8(); // the mod field is ignored: always a register operand
         int crIndex = (m >>> 3) & 7, r = m & 7;
         SystemOps.requireCpl0(c);
+        if (c.vmx.nonRoot && (crIndex == 0 || crIndex == 3 || crIndex == 4) && c.vmx.exit.movCr(toCr, crIndex, r)) {
+            return;
+        }
         if (!toCr) {
             reg[r] = switch (crIndex) {
                 case 0 -> c.cr0;
@@ -237,6 +280,9 @@ final class TwoByteOps {
             throw c.ud();
         }
         int index = drIndex == 4 ? 6 : drIndex == 5 ? 7 : drIndex;
+        if (c.vmx.nonRoot) {
+            c.vmx.exit.movDr(toDr, drIndex, r);
+        }
         if (toDr) {
             c.dr[index] = reg[r];
         } else {
@@ -252,7 +298,13 @@ final class TwoByteOps {
             case 0xA1 -> c.loadSegment(FS, c.pop());
             case 0xA8 -> c.push(c.segSel[GS]);
             case 0xA9 -> c.loadSegment(GS, c.pop());
-            case 0xA2 -> CpuIdentity.cpuid(reg);
+            case 0xA2 -> {
+                if (c.vmx.nonRoot) {
+                    c.vmx.exit.cpuid();
+                }
+                CpuIdentity.cpuid(reg, c.cpuidFeaturesEcx());
+            }
+            case 0x78, 0x79 -> c.vmx.readWriteInstruction(in, op == 0x79);
             case 0xAE -> c.x87.fxsaveGroup();
             case 0xA3, 0xAB, 0xB3, 0xBB -> bitTestRegister(op);
             case 0xBA -> bitTestImmediate();
@@ -387,6 +439,10 @@ final class TwoByteOps {
 
     private void compareExchange8Bytes() {
         in.modrm();
+        if (c.modrmReg == 6 || c.modrmReg == 7) { // VMPTRLD, VMCLEAR, VMXON, VMPTRST (RDRAND/RDSEED with mod = 3)
+            c.vmx.group9(in);
+            return;
+        }
         if (c.modrmReg != 1 || c.modrmMod == 3) {
             throw c.ud();
         }

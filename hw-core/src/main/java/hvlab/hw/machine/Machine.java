@@ -203,10 +203,15 @@ public final class Machine implements AutoCloseable {
 
     /** While halted with interrupts on, time jumps to the next timer event; false when nothing can wake the CPU. */
     private boolean skipToNextTimer() {
-        if (!cpu.interruptsEnabled()) {
-            return false;
+        long selfWake = cpu.selfWakeNanos(); // a VMX guest's preemption timer (SDM Vol. 3C 25.5.1)
+        if (!cpu.interruptCanWake()) {
+            if (selfWake == Long.MAX_VALUE) {
+                return false;
+            }
+            cpu.skipTimeTo(selfWake);
+            return true;
         }
-        long next = nextTimerEvent();
+        long next = Math.min(nextTimerEvent(), selfWake);
         if (next == Clocked.NO_EVENT) {
             return !pendingInput.isEmpty();
         }
