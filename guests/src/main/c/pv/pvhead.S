@@ -21,7 +21,20 @@ hypercall_page:
     .text
 /* Trap entries Xen bounces to (section 10): the frame is EIP, CS (+ saved mask in bits 23:16), EFLAGS, [ESP, SS];
    exceptions with an error code have it below EIP, a page fault also CR2 below that (the paper's frame). */
-    .globl syscall_entry, fault_entry_noerr, fault_entry_err, divide_entry, page_fault_entry
+    .globl syscall_entry, fault_entry_noerr, fault_entry_err, divide_entry, page_fault_entry, event_entry
+/* The event callback (section 11): Xen masked events and built EIP, CS+mask, EFLAGS on this stack. */
+event_entry:
+    pushl %ds
+    pushl %es
+    pushal
+    movl $0xE021, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    call pv_events
+    popal
+    popl %es
+    popl %ds
+    iret
 syscall_entry:
     pushl %ds
     pushl %es

@@ -26,6 +26,20 @@ typedef unsigned long long u64;
 #define HYPERVISOR_iret              23
 #define HYPERVISOR_mmuext_op         26
 #define HYPERVISOR_sched_op          29
+#define HYPERVISOR_set_timer_op      15
+#define HYPERVISOR_event_channel_op  32
+
+#define SCHEDOP_block 1
+#define EVTCHNOP_bind_virq 1
+#define EVTCHNOP_close     3
+#define EVTCHNOP_send      4
+#define EVTCHNOP_unmask    9
+#define VIRQ_TIMER 0
+
+/* shared_info (section 9): vcpu_info[0] at 0, the pending and mask bitmaps at 800 and 880. */
+struct vcpu_info { volatile u8 upcall_pending, upcall_mask; u16 pad; volatile u32 pending_sel; u32 cr2; u32 pad2[5];
+                   volatile u32 time_version, pad0; volatile u64 tsc_timestamp, system_time; u32 mul; signed char shift; u8 pad3[3]; };
+struct shared_info { struct vcpu_info vcpu[32]; volatile u32 evtchn_pending[32], evtchn_mask[32]; };
 
 #define CONSOLEIO_write 0
 #define SCHEDOP_yield    0

@@ -36,7 +36,10 @@ public final class LabGuests {
     private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"
             + " Xen to map a page table writable, write its slots, map or write frames not its own, install a ring-0"
             + " trap handler, follow pointers into Xen's area, batch absurd counts, install descriptors reaching Xen;"
-            + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"));
+            + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"),
+            new LabGuest("events", "PV only: the timer VIRQ arrives as event-channel upcalls, SCHEDOP_block sleeps until"
+                    + " one, the guest's upcall mask defers them and unmasking delivers; bad event-channel calls are"
+                    + " refused", IMAGE_NAME + " events"));
 
     private static final List<LabGuest> ALL = List.of(
             guest("hello", "prints a greeting and exits with success"),

@@ -19,7 +19,7 @@ import static hvlab.hv.xenpv.mm.XenErrno.EPERM;
  */
 final class Hypercalls {
     static final int SET_TRAP_TABLE = 0, MMU_UPDATE = 1, STACK_SWITCH = 3, SET_CALLBACKS = 4, FPU_TASKSWITCH = 5,
-            UPDATE_DESCRIPTOR = 10,
+            UPDATE_DESCRIPTOR = 10, SET_TIMER_OP = 15, EVENT_CHANNEL_OP = 32,
             UPDATE_VA_MAPPING = 14, XEN_VERSION = 17, CONSOLE_IO = 18, VM_ASSIST = 21, IRET = 23, MMUEXT_OP = 26,
             SCHED_OP = 29;
     private static final int IF = 1 << 9, IOPL = 3 << 12, VM = 1 << 17;
@@ -47,6 +47,8 @@ final class Hypercalls {
             case IRET -> "iret";
             case MMUEXT_OP -> "mmuext_op";
             case SCHED_OP -> "sched_op";
+            case SET_TIMER_OP -> "set_timer_op";
+            case EVENT_CHANNEL_OP -> "event_channel_op";
             default -> "hypercall " + number;
         };
     }
@@ -69,6 +71,11 @@ final class Hypercalls {
                 case IRET -> iret();
                 case MMUEXT_OP -> mmuextOp(a1, a2, a3, a4);
                 case SCHED_OP -> schedOp(a1, a2);
+                case SET_TIMER_OP -> {
+                    xen.domain().timerDeadline = (a1 & 0xFFFFFFFFL) | (long) a2 << 32;
+                    yield 0;
+                }
+                case EVENT_CHANNEL_OP -> eventChannelOp(a1, a2);
                 default -> ENOSYS;
             };
         } catch (GuestPointer unreadable) {
@@ -167,10 +174,33 @@ final class Hypercalls {
     private int schedOp(int command, int argument) throws GuestPointer {
         return switch (command) {
             case 0 -> 0;
+            case 1 -> {
+                xen.block();
+                yield 0;
+            }
             case 2 -> {
                 xen.shutdown(read32(argument));
                 yield 0;
             }
+            default -> ENOSYS;
+        };
+    }
+
+    /** event_channel_op(cmd, arg): bind_virq (1), close (3), send (4), unmask (9) ([X32] event_channel.h). */
+    private int eventChannelOp(int command, int argument) throws GuestPointer {
+        hvlab.hv.xenpv.events.EventChannels events = xen.domain().events;
+        return switch (command) {
+            case 1 -> {
+                int port = events.bindVirq(read32(argument), read32(argument + 4));
+                if (port < 0) {
+                    yield port;
+                }
+                write32(argument + 8, port);
+                yield 0;
+            }
+            case 3 -> events.close(read32(argument));
+            case 4 -> events.send(read32(argument));
+            case 9 -> events.unmask(read32(argument));
             default -> ENOSYS;
         };
     }

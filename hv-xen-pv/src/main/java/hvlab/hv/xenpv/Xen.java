@@ -38,7 +38,12 @@ final class Xen implements Hypervisor, HypervisorEntry {
     private final MemoryManager mm;
     private final Counters counters;
     private final Counter[] hypercallCounts = new Counter[64];
-    private final Counter bounces, softwareInterrupts, interrupts;
+    private final Counter bounces, softwareInterrupts, interrupts, upcalls;
+    /** The guest blocked (SCHEDOP_block): once back in its context the CPU waits for the next interrupt. */
+    private boolean blocking;
+    static final int TIMER_VECTOR = 0x20;
+    /** Xen's periodic tick, as PV vCPUs get by default: 10 ms ([X32] domain.c), from the PIT (1193182 / 11932). */
+    private static final int PIT_DIVISOR = 11932;
     private Domain domain;
     final Hypercalls hypercalls;
     final InterruptFrame frame;
@@ -54,6 +59,7 @@ final class Xen implements Hypervisor, HypervisorEntry {
         this.bounces = counters.counter(Counters.EXITS, "exception bounced to the guest");
         this.softwareInterrupts = counters.counter(Counters.EXITS, "int n bounced to the guest");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
+        this.upcalls = counters.counter("events", "upcalls delivered");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
     }
@@ -88,11 +94,12 @@ final class Xen implements Hypervisor, HypervisorEntry {
         }
         PvKernelImage pv = PvKernelImage.parse(image.name(), kernel.image());
         cpu.enterFlatProtectedMode(0, 0, 0);
-        cpu.outPort(0x21, 1, 0xFF); // Xen owns the PICs; no device interrupt reaches a domain yet
-        cpu.outPort(0xA1, 1, 0xFF);
+        machine.platform().localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves
+        startTimer();
         buildXen();
         int pages = Math.min(DOMAIN_PAGES, layout.lastDomainFrame() - XenLayout.FIRST_DOMAIN_FRAME);
         domain = new Domain(1, XenLayout.FIRST_DOMAIN_FRAME, pages, layout.physical(XenLayout.SHARED_INFO) >>> 12);
+        domain.events = new hvlab.hv.xenpv.events.EventChannels(memory, domain.sharedInfoFrame << 12);
         DomainBuilder.Start start = new DomainBuilder(memory, frames, mm).build(domain, image.name(), pv,
                 kernel.commandLine());
         for (int pfn = 0; pfn < pages; pfn++) {
@@ -114,6 +121,16 @@ final class Xen implements Hypervisor, HypervisorEntry {
         cpu.setRegister(Cpu.ESI, start.startInfo());
         frame.enter(XenLayout.linear(XenLayout.STACK_TOP), start.entry(), XenLayout.KERNEL_CS, IF | 2,
                 start.stackTop(), XenLayout.KERNEL_DS);
+    }
+
+    /** Xen owns the PICs and the PIT: the 8259s at vectors 20h-2Fh, only IRQ0 open, the PIT ticking at 100 Hz. */
+    private void startTimer() {
+        int[][] init = {{0x20, 0x11}, {0xA0, 0x11}, {0x21, 0x20}, {0xA1, 0x28}, {0x21, 0x04}, {0xA1, 0x02},
+                {0x21, 0x01}, {0xA1, 0x01}, {0x21, 0xFE}, {0xA1, 0xFF}, {0x43, 0x34}, {0x40, PIT_DIVISOR & 0xFF},
+                {0x40, PIT_DIVISOR >>> 8}};
+        for (int[] write : init) {
+            cpu.outPort(write[0], 1, write[1]);
+        }
     }
 
     /** Xen's GDT, IDT, TSS and its slots of every address space. */
@@ -190,11 +207,54 @@ final class Xen implements Hypervisor, HypervisorEntry {
         }
         try {
             dispatch(vector);
+            if (domain.events.upcallDue() && domain.eventAddress != 0) {
+                upcalls.increment();
+                blocking = false;
+                bounceTo(domain.eventAddress, domain.eventSelector, -1, frame.eip, true, false);
+            }
         } catch (DomainCrash crash) {
             crash(crash.getMessage());
             return;
         }
+        boolean block = blocking;
+        blocking = false;
         frame.resume();
+        if (block) {
+            cpu.halt(); // the vCPU waits, interrupts on, for the next event
+        }
+    }
+
+    /** SCHEDOP_block: events unmasked, and the vCPU sleeps unless one is already pending (no lost wakeup). */
+    void block() {
+        memory.writeU8((domain.sharedInfoFrame << 12) + 1, 0);
+        if (!domain.events.upcallPending()) {
+            blocking = true;
+        }
+    }
+
+    /** The periodic tick: VIRQ_TIMER, and the one-shot timer of set_timer_op when it is due; the PIC acknowledged. */
+    private void timerTick() {
+        cpu.outPort(0x20, 1, 0x20); // EOI
+        long now = cpu.nanos();
+        writeSystemTime(now);
+        domain.events.raiseVirq(hvlab.hv.xenpv.events.EventChannels.VIRQ_TIMER);
+        if (domain.timerDeadline != 0 && now >= domain.timerDeadline) {
+            domain.timerDeadline = 0;
+        }
+    }
+
+    /** vcpu_info.time: system time in ns at a TSC value, and the TSC's scale (1 tick per ns here). */
+    private void writeSystemTime(long now) {
+        int info = domain.sharedInfoFrame << 12;
+        int version = memory.readU32(info + 32);
+        memory.writeU32(info + 32, version + 1);
+        memory.writeU32(info + 40, (int) now);
+        memory.writeU32(info + 44, (int) (now >>> 32));
+        memory.writeU32(info + 48, (int) now);
+        memory.writeU32(info + 52, (int) (now >>> 32));
+        memory.writeU32(info + 56, 0x80000000); // 0.5 in 32.32, shifted left by 1: one TSC tick is one ns
+        memory.writeU8(info + 60, 1);
+        memory.writeU32(info + 32, version + 2);
     }
 
     private void dispatch(int vector) throws DomainCrash {
@@ -211,7 +271,10 @@ final class Xen implements Hypervisor, HypervisorEntry {
             return;
         }
         if (vector >= 32) {
-            interrupts.increment(); // no device interrupt is routed to a domain yet
+            interrupts.increment();
+            if (vector == TIMER_VECTOR) {
+                timerTick();
+            }
             return;
         }
         if (vector == 13 && frame.errorCode != 0 && (frame.errorCode & 7) == 2 && isIntN(frame.errorCode >>> 3)) {
@@ -248,6 +311,13 @@ final class Xen implements Hypervisor, HypervisorEntry {
             throw new DomainCrash("no handler for vector " + vector + " (error 0x" + Integer.toHexString(errorCode)
                     + ") at 0x" + Integer.toHexString(frame.eip));
         }
+        bounceTo(handler, domain.trapSelector[vector], errorCode, returnEip, (domain.trapFlags[vector] & 4) != 0,
+                vector == 14);
+    }
+
+    /** A bounce frame to {@code handler} (see {@link #bounce}); the event callback's too, which masks events. */
+    private void bounceTo(int handler, int selector, int errorCode, int returnEip, boolean maskEvents,
+            boolean pageFault) throws DomainCrash {
         int sharedInfo = domain.sharedInfoFrame << 12;
         int mask = memory.readU8(sharedInfo + 1);
         int esp = frame.esp, ss = frame.ss;
@@ -262,16 +332,16 @@ final class Xen implements Hypervisor, HypervisorEntry {
         if (errorCode != -1) {
             esp = push(esp, errorCode);
         }
-        if (vector == 14) {
+        if (pageFault) {
             int cr2 = cpu.cr(2);
             esp = push(esp, cr2);
             memory.writeU32(sharedInfo + 8, cr2);
         }
-        if ((domain.trapFlags[vector] & 4) != 0) {
+        if (maskEvents) {
             memory.writeU8(sharedInfo + 1, 1);
         }
         frame.eip = handler;
-        frame.cs = domain.trapSelector[vector] | 1;
+        frame.cs = selector | 1;
         frame.eflags = (frame.eflags & ~(TF | VM | RF | NT | IOPL)) | IF;
         frame.esp = esp;
         frame.ss = ss;

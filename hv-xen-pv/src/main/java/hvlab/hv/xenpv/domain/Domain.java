@@ -17,6 +17,9 @@ public final class Domain {
     public int kernelStackPointer;
     public int eventSelector, eventAddress, failsafeSelector, failsafeAddress;
     public int baseTable = -1;
+    /** The one-shot timer of set_timer_op, in system time (ns); 0 = none. */
+    public long timerDeadline;
+    public hvlab.hv.xenpv.events.EventChannels events;
 
     public Domain(int id, int firstFrame, int pages, int sharedInfoFrame) {
         this.id = id;
