@@ -320,6 +320,38 @@ static int attacks(void) {
     check("descriptor_reaching_xen", hypercall4(10, desc_frame << 12, 0, 0x0000FFFFu, 0xFC0F9335u), EINVAL);
     check("descriptor_page_granular_cut", hypercall4(10, desc_frame << 12, 0, 0x0000FFFFu, 0x00CF9300u), 0);
     check("descriptor_into_page_table", hypercall4(10, l2_mfn << 12, 0, 0x0000FFFFu, 0x00CF9300u), EINVAL);
+    /* the balloon: the reservation is fixed at creation; pages given back can be claimed again, no more */
+    u32 extent[1] = { 0 };
+    struct xen_memory_reservation r = { extent, 1, 0, 0, DOMID_SELF };
+    check("balloon_past_maximum", hypercall3(HYPERVISOR_memory_op, XENMEM_increase_reservation, (u32)&r, 0), 0);
+    extent[0] = 0x100;
+    check("balloon_foreign_frame", hypercall3(HYPERVISOR_memory_op, XENMEM_decrease_reservation, (u32)&r, 0), 0);
+    extent[0] = mfn_of(0x1000);
+    check("balloon_out", hypercall3(HYPERVISOR_memory_op, XENMEM_decrease_reservation, (u32)&r, 0), 1);
+    u16 self = DOMID_SELF;
+    check("balloon_reservation_shrank", hypercall3(HYPERVISOR_memory_op, XENMEM_current_reservation, (u32)&self, 0),
+          (long)si->nr_pages - 1);
+    check("balloon_back_in", hypercall3(HYPERVISOR_memory_op, XENMEM_increase_reservation, (u32)&r, 0), 1);
+    check("balloon_past_maximum_again", hypercall3(HYPERVISOR_memory_op, XENMEM_increase_reservation, (u32)&r, 0), 0);
+    /* set_gdt: a frame with a descriptor reaching Xen is refused; a good one installs and its selectors load */
+    u32 window = TEST_BASE + 0x3FF000u;
+    u32 bad = mfn_of((0x400000u >> 12) + 4), good = mfn_of((0x400000u >> 12) + 5);
+    u32 *d = (u32 *)window;
+    update_va_mapping(window, bad << 12 | 0x27, 2);
+    d[2] = 0x0000FFFFu; d[3] = 0xFC0F9335u;            /* entry 1: byte granular at FC350000 */
+    update_va_mapping(window, good << 12 | 0x27, 2);
+    d[2] = 0x0000FFFFu; d[3] = 0x00CF9B00u;            /* entry 1: flat ring-0 code (Xen makes it ring 1) */
+    d[4] = 0x0000FFFFu; d[5] = 0x00CF9300u;            /* entry 2: flat ring-0 data */
+    update_va_mapping(window, 0, 2);
+    u32 frames[1] = { bad };
+    check("set_gdt_reaching_xen", hypercall3(HYPERVISOR_set_gdt, (u32)frames, 3, 0), EINVAL);
+    frames[0] = good;
+    check("set_gdt_valid", hypercall3(HYPERVISOR_set_gdt, (u32)frames, 3, 0), 0);
+    u32 ds;
+    __asm__ volatile("movw $0x11, %%ax\n\tmovw %%ax, %%ds\n\tmovl (0), %%eax\n\tmovw %%ds, %%ax\n\tmovzwl %%ax, %0\n\t"
+                     "movw $0xE021, %%ax\n\tmovw %%ax, %%ds" : "=r"(ds) : : "eax", "memory");
+    check("gdt_selector_loads", ds, 0x11);
+    check("map_gdt_frame_writable", update_va_mapping(window, good << 12 | 0x27, 2), EINVAL);
     puts("attacks: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
     return failed == 0;
 }

@@ -28,6 +28,12 @@ typedef unsigned long long u64;
 #define HYPERVISOR_sched_op          29
 #define HYPERVISOR_set_timer_op      15
 #define HYPERVISOR_event_channel_op  32
+#define HYPERVISOR_set_gdt           2
+#define HYPERVISOR_memory_op         12
+#define XENMEM_increase_reservation 0
+#define XENMEM_decrease_reservation 1
+#define XENMEM_current_reservation  3
+struct xen_memory_reservation { u32 *extent_start; u32 nr_extents, extent_order, address_bits; u16 domid; };
 
 #define SCHEDOP_block 1
 #define EVTCHNOP_bind_virq 1

@@ -19,7 +19,7 @@ import static hvlab.hv.xenpv.mm.XenErrno.EPERM;
  */
 final class Hypercalls {
     static final int SET_TRAP_TABLE = 0, MMU_UPDATE = 1, STACK_SWITCH = 3, SET_CALLBACKS = 4, FPU_TASKSWITCH = 5,
-            UPDATE_DESCRIPTOR = 10, SET_TIMER_OP = 15, EVENT_CHANNEL_OP = 32,
+            UPDATE_DESCRIPTOR = 10, SET_TIMER_OP = 15, EVENT_CHANNEL_OP = 32, SET_GDT = 2, MEMORY_OP = 12,
             UPDATE_VA_MAPPING = 14, XEN_VERSION = 17, CONSOLE_IO = 18, VM_ASSIST = 21, IRET = 23, MMUEXT_OP = 26,
             SCHED_OP = 29;
     private static final int IF = 1 << 9, IOPL = 3 << 12, VM = 1 << 17;
@@ -38,6 +38,8 @@ final class Hypercalls {
             case MMU_UPDATE -> "mmu_update";
             case STACK_SWITCH -> "stack_switch";
             case SET_CALLBACKS -> "set_callbacks";
+            case SET_GDT -> "set_gdt";
+            case MEMORY_OP -> "memory_op";
             case FPU_TASKSWITCH -> "fpu_taskswitch";
             case UPDATE_DESCRIPTOR -> "update_descriptor";
             case UPDATE_VA_MAPPING -> "update_va_mapping";
@@ -63,7 +65,9 @@ final class Hypercalls {
                 case STACK_SWITCH -> stackSwitch(a1, a2);
                 case SET_CALLBACKS -> setCallbacks(a1, a2, a3, a4);
                 case FPU_TASKSWITCH -> fpuTaskSwitch(a1);
-                case UPDATE_DESCRIPTOR -> a2 != 0 ? EINVAL : xen.mm().updateDescriptor(xen.domain().id, a1, a3, a4);
+                case UPDATE_DESCRIPTOR -> updateDescriptor(a1, a2, a3, a4);
+                case SET_GDT -> setGdt(a1, a2);
+                case MEMORY_OP -> memoryOp(a1, a2);
                 case UPDATE_VA_MAPPING -> updateVaMapping(a1, a2, a4);
                 case XEN_VERSION -> a1 == 0 ? 3 << 16 | 2 : ENOSYS; // XENVER_version: 3.2
                 case CONSOLE_IO -> consoleIo(a1, a2, a3);
@@ -126,6 +130,103 @@ final class Hypercalls {
             d.trapSelector[vector] = selector | 1;
             d.trapAddress[vector] = address;
         }
+    }
+
+    /**
+     * set_gdt(frames, entries) ([X32] mm.c set_gdt): up to 7168 entries (Xen's own page follows), each of the
+     * frames the domain's and validated as a descriptor table; Xen's GDT then holds their checked descriptors. Any
+     * failure leaves the old GDT in place.
+     */
+    private int setGdt(int frameList, int entries) throws GuestPointer {
+        Domain d = xen.domain();
+        if (entries < 0 || entries > 7168) {
+            return EINVAL;
+        }
+        int[] frames = new int[(entries + 511) / 512];
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = read32(frameList + i * 4);
+        }
+        for (int i = 0; i < frames.length; i++) {
+            if (!xen.mm().getDescriptorTable(d.id, frames[i])) {
+                for (int k = 0; k < i; k++) {
+                    xen.mm().putDescriptorTable(frames[k]);
+                }
+                return EINVAL;
+            }
+        }
+        for (int old : d.gdtFrames) {
+            xen.mm().putDescriptorTable(old);
+        }
+        int previous = d.gdtEntries;
+        d.gdtFrames = frames;
+        d.gdtEntries = entries;
+        for (int i = 0; i < Math.max(entries, previous); i++) {
+            xen.installGuestDescriptor(i, i < entries ? frames[i / 512] << 12 | (i % 512) * 8 : -1);
+        }
+        return 0;
+    }
+
+    /** update_descriptor: checked, and copied into Xen's GDT when the frame is part of the installed GDT. */
+    private int updateDescriptor(int addressLow, int addressHigh, int lo, int hi) {
+        Domain d = xen.domain();
+        if (addressHigh != 0) {
+            return EINVAL;
+        }
+        int result = xen.mm().updateDescriptor(d.id, addressLow, lo, hi);
+        if (result == 0) {
+            for (int i = 0; i < d.gdtFrames.length; i++) {
+                int index = i * 512 + (addressLow & 0xFFF) / 8;
+                if (d.gdtFrames[i] == addressLow >>> 12 && index < d.gdtEntries) {
+                    xen.installGuestDescriptor(index, addressLow & ~7);
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * memory_op ([X32] common/memory.c): the reservation, fixed at creation with a maximum; the guest may give
+     * pages back (decrease_reservation) and claim them again up to the maximum (increase_reservation): the
+     * balloon. Results are extents done, not errors, as Xen's are.
+     */
+    private int memoryOp(int command, int argument) throws GuestPointer {
+        Domain d = xen.domain();
+        return switch (command & 0xF) {
+            case 0, 1 -> {
+                int list = read32(argument), extents = read32(argument + 4), order = read32(argument + 8);
+                int domid = read32(argument + 16) & 0xFFFF;
+                if (order != 0 || domid != 0x7FF0 && domid != d.id) {
+                    yield 0;
+                }
+                int done = 0;
+                for (; done < extents; done++) {
+                    if ((command & 0xF) == 1) {
+                        int mfn = read32(list + done * 4);
+                        if (!xen.mm().frames().release(mfn, d.id)) {
+                            break;
+                        }
+                        d.currentPages--;
+                    } else {
+                        int mfn = d.currentPages < d.maximumPages ? xen.allocateFrame(d.id) : -1;
+                        if (mfn < 0) {
+                            break;
+                        }
+                        d.currentPages++;
+                        write32(list + done * 4, mfn);
+                    }
+                }
+                yield done;
+            }
+            case 2 -> xen.memory().ramSize() / 4096 - 1;
+            case 3, 4 -> {
+                int domid = read32(argument) & 0xFFFF;
+                if (domid != 0x7FF0 && domid != d.id) {
+                    yield -3; // ESRCH: other domains are not this one's business
+                }
+                yield (command & 0xF) == 3 ? d.currentPages : d.maximumPages;
+            }
+            default -> ENOSYS;
+        };
     }
 
     /** The ring-1 stack for entries from ring 3: SS's RPL raised to 1, no other check ([X32] x86_32/mm.c). */

@@ -182,6 +182,32 @@ final class Xen implements Hypervisor, HypervisorEntry {
         memory.writeU32(gdt + (selector & 0xFFF8) + 4, hi);
     }
 
+    /**
+     * Entry {@code index} of Xen's GDT from the guest's descriptor at a machine address, as Xen checks it (DPL
+     * raised, limit cut); -1 clears it.
+     */
+    void installGuestDescriptor(int index, int machineAddress) {
+        int gdt = layout.physical(XenLayout.GDT) + index * 8;
+        long checked = machineAddress < 0 ? 0 : hvlab.hv.xenpv.mm.DescriptorCheck.check(
+                memory.readU32(machineAddress), memory.readU32(machineAddress + 4));
+        memory.writeU32(gdt, (int) checked);
+        memory.writeU32(gdt + 4, (int) (checked >>> 32));
+    }
+
+    /** A free frame of the domain area for a balloon that inflates again, zeroed, owned by the domain. */
+    int allocateFrame(int domainId) {
+        for (int mfn = XenLayout.FIRST_DOMAIN_FRAME; mfn <= layout.lastDomainFrame(); mfn++) {
+            if (frames.owner(mfn) == FrameTable.FREE) {
+                frames.assign(mfn, domainId);
+                for (int k = 0; k < 4096; k += 4) {
+                    memory.writeU32((mfn << 12) + k, 0);
+                }
+                return mfn;
+            }
+        }
+        return -1;
+    }
+
     /** The ring-1 stack for entries from ring 3 (stack_switch), in the real TSS. */
     void setKernelStack(int segment, int pointer) {
         domain.kernelStackSegment = segment;

@@ -60,7 +60,9 @@ class XenBootTest {
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS map_page_table_writable",
                 "PASS write_xen_slot", "PASS map_foreign_frame", "PASS update_foreign_frame", "PASS trap_table_ring0_cs",
                 "PASS mmu_update_pointer_into_xen", "PASS mmu_update_huge_count", "PASS descriptor_reaching_xen",
-                "PASS descriptor_into_page_table", "lab: done status=pass");
+                "PASS descriptor_into_page_table", "PASS balloon_past_maximum", "PASS balloon_foreign_frame",
+                "PASS balloon_back_in", "PASS set_gdt_reaching_xen", "PASS gdt_selector_loads",
+                "PASS map_gdt_frame_writable", "lab: done status=pass");
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 

@@ -17,6 +17,11 @@ public final class Domain {
     public int kernelStackPointer;
     public int eventSelector, eventAddress, failsafeSelector, failsafeAddress;
     public int baseTable = -1;
+    /** The reservation: pages held now and the most it may hold (fixed at creation). */
+    public int currentPages, maximumPages;
+    /** The frames of the GDT installed by set_gdt, and its entry count. */
+    public int[] gdtFrames = new int[0];
+    public int gdtEntries;
     /** The one-shot timer of set_timer_op, in system time (ns); 0 = none. */
     public long timerDeadline;
     public hvlab.hv.xenpv.events.EventChannels events;
@@ -26,6 +31,8 @@ public final class Domain {
         this.firstFrame = firstFrame;
         this.pages = pages;
         this.sharedInfoFrame = sharedInfoFrame;
+        this.currentPages = pages;
+        this.maximumPages = pages;
     }
 
     /** Pseudo-physical frame to machine frame (a domain's frames are contiguous here). */

@@ -43,6 +43,17 @@ public final class FrameTable {
         typeCount[mfn] = 0;
     }
 
+    /** Takes a frame back from its domain: it must hold nothing but its allocation reference. */
+    public boolean release(int mfn, int domain) {
+        if (!exists(mfn) || owner[mfn] != domain || references[mfn] != 1 || typeCount[mfn] != 0 || pinned[mfn]) {
+            return false;
+        }
+        owner[mfn] = FREE;
+        references[mfn] = 0;
+        type[mfn] = PageType.NONE;
+        return true;
+    }
+
     public boolean exists(int mfn) {
         return mfn >= 0 && mfn < owner.length;
     }

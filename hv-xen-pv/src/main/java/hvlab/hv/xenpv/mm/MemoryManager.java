@@ -285,6 +285,23 @@ public final class MemoryManager {
         return 0;
     }
 
+    /** A descriptor-table type reference on a frame of the domain (set_gdt), validated as Xen does. */
+    public boolean getDescriptorTable(int domain, int mfn) {
+        if (!getPage(mfn, domain)) {
+            return false;
+        }
+        if (!getPageType(mfn, PageType.SEGMENT_DESCRIPTORS, domain)) {
+            putPage(mfn);
+            return false;
+        }
+        return true;
+    }
+
+    public void putDescriptorTable(int mfn) {
+        putPageType(mfn);
+        putPage(mfn);
+    }
+
     /** MMUEXT_PIN_L1_TABLE / MMUEXT_PIN_L2_TABLE: validate and keep the type while pinned. */
     public int pin(int domain, int mfn, PageType type) {
         if (!frames.exists(mfn) || frames.pinned(mfn) || !getPage(mfn, domain)) {

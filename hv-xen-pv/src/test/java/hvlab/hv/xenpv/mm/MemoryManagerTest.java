@@ -181,6 +181,30 @@ class MemoryManagerTest {
         assertThat(mm.unpin(DOM1, L1)).as("not pinned any more").isEqualTo(EINVAL);
     }
 
+    /** decrease_reservation's rule: only a frame that nothing maps, types or pins goes back to Xen. */
+    @Test
+    void onlyAnUnusedFrameCanBeReleased() {
+        entry(L1, 0, DATA << 12 | P);
+        assertThat(mm.pin(DOM1, L1, PageType.L1_PAGE_TABLE)).isZero();
+        assertThat(frames.release(DATA, DOM1)).as("mapped").isFalse();
+        assertThat(frames.release(L1, DOM1)).as("pinned").isFalse();
+        assertThat(frames.release(FOREIGN, DOM1)).as("another domain's").isFalse();
+        assertThat(frames.release(0x104, DOM1)).isTrue();
+        assertThat(frames.owner(0x104)).isEqualTo(FrameTable.FREE);
+    }
+
+    @Test
+    void aDescriptorFrameIsValidatedAndThenNeverWrittenAsData() {
+        memory.writeU32(DATA << 12 | 8, 0x0000FFFF);
+        memory.writeU32(DATA << 12 | 12, 0x00CF9300);
+        assertThat(mm.getDescriptorTable(DOM1, DATA)).isTrue();
+        assertThat(mm.updateEntry(DOM1, pointer(DATA, 2), 0)).isEqualTo(EINVAL);
+        assertThat(mm.updateDescriptor(DOM1, DATA << 12 | 8, 0x0000FFFF, 0x00CFF300)).isZero();
+        memory.writeU32(OTHER_L1 << 12 | 12, 0xFC0F9335); // byte granular at FC350000: reaches Xen
+        memory.writeU32(OTHER_L1 << 12 | 8, 0x0000FFFF);
+        assertThat(mm.getDescriptorTable(DOM1, OTHER_L1)).isFalse();
+    }
+
     @Test
     void pinningTwiceIsRefused() {
         assertThat(mm.pin(DOM1, L1, PageType.L1_PAGE_TABLE)).isZero();
