@@ -6,6 +6,7 @@ import hvlab.cli.plugins.ProviderRegistry;
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
 import hvlab.hw.boot.BootImageException;
+import hvlab.hw.boot.LinuxLoader;
 import hvlab.hw.cpu.InstructionTrace;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
@@ -67,7 +68,8 @@ final class RunCommand implements Callable<Integer> {
                 + " is its paravirtualized port, for --hypervisor xen-pv.")
         String guest;
 
-        @Option(names = "--kernel", paramLabel = "FILE", description = "A Multiboot v1 kernel (32-bit ELF).")
+        @Option(names = "--kernel", paramLabel = "FILE",
+                description = "A Linux bzImage or a Multiboot v1 kernel (32-bit ELF), told apart by content.")
         Path kernel;
 
         @Option(names = "--bios", paramLabel = "FILE", description = "A firmware ROM started at the reset vector.")
@@ -79,6 +81,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--append", paramLabel = "STR", description = "Kernel command line.", defaultValue = "")
     String append;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "The initial ramdisk of a Linux --kernel.")
+    Path initrd;
 
     @Option(names = "--hypervisor", paramLabel = "ID", defaultValue = ProviderRegistry.NATIVE,
             description = "The hypervisor to run the guest under (see 'hvlab list'); ${DEFAULT-VALUE}, the default,"
@@ -182,6 +187,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private GuestImage guestImage() {
+        if (initrd != null && image.kernel == null) {
+            throw new UserInputException("--initrd goes with --kernel (a Linux bzImage)");
+        }
         if (image.guest != null && image.guest.startsWith(PARAVIRTUAL_PREFIX)) {
             LabGuest guest = paravirtualGuestNamed(image.guest.substring(PARAVIRTUAL_PREFIX.length()));
             String commandLine = guest.paravirtualCommandLine() + (append.isBlank() ? "" : " " + append);
@@ -192,8 +200,17 @@ final class RunCommand implements Callable<Integer> {
             return new GuestImage.Multiboot(guest.name(), guest.kernelImage(), commandLine);
         } else if (image.kernel != null) {
             String name = image.kernel.getFileName().toString();
+            byte[] kernel = read(image.kernel);
+            if (LinuxLoader.isBzImage(kernel)) {
+                // as QEMU's -kernel: Linux gets the command line as given, without the image's name
+                return new GuestImage.LinuxKernel(name, kernel, initrd == null ? null : read(initrd), append);
+            }
+            if (initrd != null) {
+                throw new UserInputException("--initrd is for a Linux bzImage, and " + image.kernel + " is not one"
+                        + " (no \"HdrS\" at offset 0x202)");
+            }
             String commandLine = append.isBlank() ? name : name + " " + append;
-            return new GuestImage.Multiboot(name, read(image.kernel), commandLine);
+            return new GuestImage.Multiboot(name, kernel, commandLine);
         } else {
             return new GuestImage.Firmware(image.bios.getFileName().toString(), read(image.bios));
         }

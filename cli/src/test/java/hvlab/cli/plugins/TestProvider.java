@@ -103,6 +103,8 @@ public record TestProvider(String packageName, String id, String spiVersion, Str
                         switch (image) {
                             case GuestImage.Multiboot kernel ->
                                     machine.bootMultiboot(kernel.name(), kernel.image(), kernel.commandLine());
+                            case GuestImage.LinuxKernel linux -> machine.bootLinux(linux.name(), linux.image(),
+                                    linux.initrd(), linux.commandLine());
                             case GuestImage.Firmware rom -> machine.bootFirmware(rom.name(), rom.image());
                         }
                     }

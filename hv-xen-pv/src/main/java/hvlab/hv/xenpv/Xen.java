@@ -90,7 +90,7 @@ final class Xen implements Hypervisor, HypervisorEntry {
     public void boot(GuestImage image) throws BootImageException {
         if (!(image instanceof GuestImage.Multiboot kernel)) {
             throw new BootImageException("xen-pv boots PV kernel images (ELF with __xen_guest); " + image.name()
-                    + " is a firmware ROM");
+                    + " is " + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
         }
         PvKernelImage pv = PvKernelImage.parse(image.name(), kernel.image());
         cpu.enterFlatProtectedMode(0, 0, 0);

@@ -5,15 +5,19 @@ package hvlab.hw.boot;
  * segment registers' hidden descriptor caches.
  *
  * @param eip       where execution starts
- * @param eax       the boot loader's magic ({@link #MULTIBOOT_BOOTLOADER_MAGIC})
- * @param ebx       physical address of the multiboot_info structure
+ * @param eax       Multiboot: the boot loader's magic ({@link #MULTIBOOT_BOOTLOADER_MAGIC}); Linux: 0
+ * @param ebx       Multiboot: physical address of the multiboot_info structure; Linux: 0
+ * @param esi       Linux: physical address of boot_params (the zero page); Multiboot: 0, unused
  * @param cr0       CR0 to load; only PE is set (paging off), the CPU keeps its fixed bits such as ET
  * @param eflags    EFLAGS to load; IF and VM clear
  * @param code      CS
  * @param data      DS, ES, FS, GS and SS
+ * @param gdt       the GDTR to load, describing a GDT the loader wrote to memory; null to leave GDTR as it is
+ *                  (Multiboot 0.6.96 §3.2: the OS must load its own before it loads a segment register)
  * @param a20Enabled the A20 gate
  */
-public record BootState(int eip, int eax, int ebx, int cr0, int eflags, Segment code, Segment data, boolean a20Enabled) {
+public record BootState(int eip, int eax, int ebx, int esi, int cr0, int eflags, Segment code, Segment data,
+                        DescriptorTable gdt, boolean a20Enabled) {
     public static final int MULTIBOOT_BOOTLOADER_MAGIC = 0x2BADB002;
 
     public static final int CR0_PE = 1;
@@ -38,12 +42,36 @@ public record BootState(int eip, int eax, int ebx, int cr0, int eflags, Segment 
     public record Segment(int selector, int base, int limit, int type) {
         public static final int TYPE_DATA_READ_WRITE = 0x3;
         public static final int TYPE_CODE_EXECUTE_READ = 0xB;
+
+        // descriptor bits 8-23 as one field (SDM Vol. 3A §3.4.5 Figure 3-8)
+        private static final int S = 1 << 4, P = 1 << 7, DB = 1 << 14, G = 1 << 15;
+
+        /** Descriptor bits 8-23 (type, S, DPL, P, then AVL, L, D/B, G; the limit's bits 16-19 left zero). */
+        public int attributes() {
+            return type | S | P | DB | (pageGranular() ? G : 0);
+        }
+
+        /** The 8-byte GDT entry that describes this segment (SDM Vol. 3A §3.4.5). */
+        public long descriptor() {
+            int rawLimit = pageGranular() ? limit >>> 12 : limit;
+            int low = base << 16 | (rawLimit & 0xFFFF);
+            int high = (base & 0xFF00_0000) | (base >>> 16 & 0xFF) | attributes() << 8 | (rawLimit & 0xF_0000);
+            return Integer.toUnsignedLong(low) | (long) high << 32;
+        }
+
+        /** A limit beyond 1 MiB can only be expressed in 4 KiB units (G = 1). */
+        private boolean pageGranular() {
+            return Integer.compareUnsigned(limit, 0xF_FFFF) > 0;
+        }
     }
+
+    /** A GDTR or IDTR value: the table's linear base and its limit (size in bytes - 1), SDM Vol. 3A §2.4.1. */
+    public record DescriptorTable(int base, int limit) { }
 
     /** Multiboot 0.6.96 §3.2: protected mode without paging, flat 4 GiB segments, A20 on, interrupts off. */
     public static BootState multibootEntry(int entryPoint, int multibootInfoAddress) {
-        return new BootState(entryPoint, MULTIBOOT_BOOTLOADER_MAGIC, multibootInfoAddress,
-                CR0_PE, EFLAGS_RESERVED, FLAT_CODE, FLAT_DATA, true);
+        return new BootState(entryPoint, MULTIBOOT_BOOTLOADER_MAGIC, multibootInfoAddress, 0,
+                CR0_PE, EFLAGS_RESERVED, FLAT_CODE, FLAT_DATA, null, true);
     }
 
     public boolean protectedMode() {

@@ -48,8 +48,13 @@ record MultibootHeader(int fileOffset, int flags) {
                     + Integer.toHexString(sum) + ", must be 0 (Multiboot 0.6.96 §3.1.2)");
         }
         ElfKernel.refuseForeignElf(image);
+        if (LinuxSetupHeader.isBzImageSignature(image.bytes())) {
+            throw new BootImageException(image.name() + " is a Linux bzImage, not a Multiboot kernel: it boots by the"
+                    + " Linux boot protocol (LinuxLoader)");
+        }
         throw new BootImageException(image.name() + " has no Multiboot header in the first 8 KiB (magic 0x1badb002"
-                + " at a 4-byte aligned offset, Multiboot 0.6.96 §3.1.1)");
+                + " at a 4-byte aligned offset, Multiboot 0.6.96 §3.1.1) and is not a Linux bzImage either (no"
+                + " \"HdrS\" at offset 0x202)");
     }
 
     private static MultibootHeader checkedFlags(ImageBytes image, MultibootHeader header) throws BootImageException {

@@ -920,8 +920,8 @@ final class SystemOps {
     // SYSENTER / SYSEXIT (SDM Vol. 2B) and MSRs
     // =====================================================================================================
 
-    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1B, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175,
-            MSR_SYSENTER_EIP = 0x176;
+    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1B, MSR_BIOS_SIGN_ID = 0x8B, MSR_SYSENTER_CS = 0x174,
+            MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
 
     static void sysenter(Cpu c) {
         if (!c.protectedMode() || (c.sysenterCs & 0xFFFC) == 0) {
@@ -952,6 +952,9 @@ final class SystemOps {
     static long readMsr(Cpu c, int index) {
         return switch (index) {
             case MSR_TSC -> timeStampCounter(c) + (c.vmx.nonRoot ? c.vmx.exit.tscOffset() : 0);
+            // IA32_BIOS_SIGN_ID (SDM Vol. 4 Table 2-2; Vol. 3A 9.11.7.1): the signature of the loaded microcode
+            // update in bits 63:32 after CPUID.01H; no update is ever loaded, so it reads zero
+            case MSR_BIOS_SIGN_ID -> 0;
             case MSR_SYSENTER_CS -> c.sysenterCs & 0xFFFFFFFFL;
             case MSR_SYSENTER_ESP -> c.sysenterEsp & 0xFFFFFFFFL;
             case MSR_SYSENTER_EIP -> c.sysenterEip & 0xFFFFFFFFL;
@@ -971,6 +974,7 @@ final class SystemOps {
     static void writeMsr(Cpu c, int index, long value) {
         switch (index) {
             case MSR_TSC -> c.tscOffset = value - c.nanos();
+            case MSR_BIOS_SIGN_ID -> { } // software clears it before CPUID.01H (SDM Vol. 3A 9.11.7.1); CPUID rewrites it
             case MSR_SYSENTER_CS -> c.sysenterCs = (int) value;
             case MSR_SYSENTER_ESP -> c.sysenterEsp = (int) value;
             case MSR_SYSENTER_EIP -> c.sysenterEip = (int) value;

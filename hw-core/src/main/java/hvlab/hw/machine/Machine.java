@@ -3,10 +3,12 @@ package hvlab.hw.machine;
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.boot.BootState;
 import hvlab.hw.boot.FirmwareImage;
+import hvlab.hw.boot.LinuxLoader;
 import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.clock.Clocked;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuCounters;
+import hvlab.hw.cpu.CpuState;
 import hvlab.hw.cpu.Exceptions;
 import hvlab.hw.firmware.FirmwareTables;
 import hvlab.hw.stats.Counters;
@@ -97,6 +99,8 @@ public final class Machine implements AutoCloseable {
         switch (image) {
             case hvlab.spi.GuestImage.Multiboot kernel -> bootMultiboot(kernel.name(), kernel.image(),
                     kernel.commandLine());
+            case hvlab.spi.GuestImage.LinuxKernel linux -> bootLinux(linux.name(), linux.image(), linux.initrd(),
+                    linux.commandLine());
             case hvlab.spi.GuestImage.Firmware rom -> bootFirmware(rom.name(), rom.image());
         }
     }
@@ -117,6 +121,37 @@ public final class Machine implements AutoCloseable {
     public FirmwareTables.Layout installFirmwareTables() {
         int[] cpuid = cpu.cpuid(1);
         return FirmwareTables.install(platform.memory(), cpuid[0], cpuid[3]);
+    }
+
+    /** Loads a Linux bzImage and its initrd (null for none) and enters it by the 32-bit boot protocol. */
+    public void bootLinux(String imageName, byte[] image, byte[] initrd, String commandLine) throws BootImageException {
+        BootState boot = LinuxLoader.load(platform.memory(), imageName, image, initrd, commandLine);
+        installFirmwareTables();
+        platform.memory().setA20(boot.a20Enabled());
+        platform.localApic().enterVirtualWireMode(); // as the firmware before a boot loader leaves it
+        enter(boot);
+    }
+
+    /**
+     * Puts the CPU in the state a loader describes, through the CPU's state exchange: the general registers the
+     * state names, the others zero; the segment registers' hidden caches as the loader's GDT describes them.
+     */
+    private void enter(BootState boot) {
+        CpuState now = cpu.captureState();
+        CpuState.GeneralRegisters general = new CpuState.GeneralRegisters(boot.eax(), 0, 0, boot.ebx(), 0, 0,
+                boot.esi(), 0, boot.eip(), boot.eflags());
+        List<CpuState.SegmentRegister> segments = new ArrayList<>();
+        for (int s = 0; s < 6; s++) {
+            BootState.Segment segment = s == Cpu.CS ? boot.code() : boot.data();
+            segments.add(new CpuState.SegmentRegister(segment.selector(), segment.base(), segment.limit(),
+                    segment.attributes()));
+        }
+        CpuState.SystemRegisters system = now.system();
+        CpuState.TableRegister gdt = boot.gdt() == null ? system.gdt()
+                : new CpuState.TableRegister(boot.gdt().base(), boot.gdt().limit());
+        system = new CpuState.SystemRegisters(boot.cr0(), 0, 0, 0, gdt, system.idt(), system.ldt(), system.tr(),
+                0, false);
+        cpu.restoreState(new CpuState(general, List.copyOf(segments), system, now.fpu(), now.retiredInstructions()));
     }
 
     /** Maps a firmware ROM; the CPU starts at the reset vector F000:FFF0 (SDM Vol. 3A, 9.1.4). */

@@ -31,6 +31,11 @@ class MultibootLoaderRefusalTest {
     }
 
     private void assertRamUntouched() {
+        assertRamUntouched(memory);
+    }
+
+    /** No byte of RAM was written: every check of a refused image runs before its first write. */
+    static void assertRamUntouched(PhysicalMemory memory) {
         byte[] ram = memory.ram();
         int firstWritten = 0;
         while (firstWritten < ram.length && ram[firstWritten] == 0) {

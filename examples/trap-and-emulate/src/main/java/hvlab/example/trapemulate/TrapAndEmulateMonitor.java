@@ -67,8 +67,8 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
     @Override
     public void boot(GuestImage image) throws BootImageException {
         if (!(image instanceof GuestImage.Multiboot)) {
-            throw new BootImageException("trap-and-emulate boots Multiboot kernels; " + image.name()
-                    + " is a firmware ROM");
+            throw new BootImageException("trap-and-emulate boots Multiboot kernels; " + image.name() + " is "
+                    + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
         }
         machine.boot(image);
         hideMonitorMemory(cpu.register(Cpu.EBX));
