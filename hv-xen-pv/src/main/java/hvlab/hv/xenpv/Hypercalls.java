@@ -115,11 +115,13 @@ final class Hypercalls {
         Domain d = xen.domain();
         if (table == 0) {
             java.util.Arrays.fill(d.trapAddress, 0);
+            xen.updateSystemCallGate();
             return 0;
         }
         for (int at = table; ; at += 8) {
             int head = read32(at), address = read32(at + 4);
             if (address == 0) {
+                xen.updateSystemCallGate();
                 return 0;
             }
             int vector = head & 0xFF, selector = head >>> 16;

@@ -250,6 +250,25 @@ final class Xen implements Hypervisor, HypervisorEntry {
         }
     }
 
+    /**
+     * The fast system call ([X32] x86_32/traps.c init_int80_direct_trap; the paper's "fast handler"): when the
+     * guest's vector 80h handler is reachable from ring 3 and does not mask events, Xen's IDT gets a real DPL-3
+     * trap gate to it, so int 0x80 goes from ring 3 to the guest kernel in ring 1 without entering Xen. Otherwise
+     * vector 80h leads to Xen like every other.
+     */
+    void updateSystemCallGate() {
+        int vector = 0x80, gate = layout.physical(XenLayout.IDT) + vector * 8;
+        int flags = domain.trapFlags[vector], handler = domain.trapAddress[vector];
+        if (handler != 0 && (flags & 3) == 3 && (flags & 4) == 0) {
+            memory.writeU32(gate, domain.trapSelector[vector] << 16 | (handler & 0xFFFF));
+            memory.writeU32(gate + 4, (handler & 0xFFFF0000) | 0xEF00); // present, DPL 3, 32-bit trap gate
+        } else {
+            int offset = XenLayout.linear(XenLayout.ENTRY_PAGE) + vector * 16;
+            memory.writeU32(gate, XenLayout.XEN_CS << 16 | (offset & 0xFFFF));
+            memory.writeU32(gate + 4, (offset & 0xFFFF0000) | 0x8E00);
+        }
+    }
+
     /** SCHEDOP_block: events unmasked, and the vCPU sleeps unless one is already pending (no lost wakeup). */
     void block() {
         memory.writeU8((domain.sharedInfoFrame << 12) + 1, 0);
