@@ -1,11 +1,11 @@
 package hvlab.hw.cpu;
 
-/** Architectural event counts kept by the CPU: exceptions and interrupts by vector, TLB flushes, page walks. */
+/** Architectural event counts kept by the CPU: exceptions and interrupts by vector, TLB flushes, page walks, EPT walks. */
 public final class CpuCounters {
     final long[] exceptionsByVector = new long[32];
     final long[] interruptsByVector = new long[256];
     final long[] softwareInterruptsByVector = new long[256];
-    long tlbFlushes, tlbPageInvalidations, pageWalks, ioInstructions;
+    long tlbFlushes, tlbPageInvalidations, pageWalks, eptWalks, ioInstructions;
 
     void exception(int vector) {
         if (vector >= 0 && vector < 32) {
@@ -45,6 +45,11 @@ public final class CpuCounters {
 
     public long pageWalks() {
         return pageWalks;
+    }
+
+    /** Guest-physical addresses translated through EPT (SDM Vol. 3C, 28.2.2): one per walk, not per access. */
+    public long eptWalks() {
+        return eptWalks;
     }
 
     public long ioInstructions() {

@@ -15,6 +15,11 @@ import java.util.Arrays;
  * write, user read, user write) and the offset from linear to RAM index. A hit costs one compare and one array
  * read. A write tag is filled only when the page is already dirty, so the first write to a clean page walks once to
  * set D, as the processor does. Only plain RAM pages enter the TLB; ROM and MMIO take the slow path every time.
+ *
+ * <p>In VMX non-root operation with "enable EPT" the TLB holds combined mappings, linear to physical (SDM Vol. 3C,
+ * 28.3.1), filled by {@link #translateNested}: the guest's paging structures and the final guest-physical address go
+ * through the {@link Ept} walk. The fast paths are the same code either way; only the slow path branches, and the TLB
+ * is flushed on every VM entry, VM exit, INVEPT and EPTP switch (28.3.3), so the two kinds of mapping never meet.
  */
 final class Mmu {
     private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -50,11 +55,30 @@ final class Mmu {
     private int fetchPage = INVALID;
     private int fetchOffset;
 
+    /** VMX non-root operation with "enable EPT": guest-physical addresses go through {@link #ept}. */
+    private boolean nested;
+    private final Ept ept;
+
     Mmu(Cpu cpu) {
         this.cpu = cpu;
         this.memory = cpu.memory;
         this.ram = memory.ram();
+        this.ept = new Ept(cpu, this);
         flushAll();
+    }
+
+    /**
+     * VM entry with "enable EPT", or VMFUNC EPTP switching: translations go through this EPTP (28.2.1). The caller
+     * flushes the TLB, as every transition does.
+     */
+    void useEpt(long eptp) {
+        ept.load(eptp);
+        nested = true;
+    }
+
+    /** VM exit (or an entry without EPT): guest-physical addresses are physical again. */
+    void leaveEpt() {
+        nested = false;
     }
 
     // ---- flush rules (SDM Vol. 3A, 4.10.4) ----
@@ -249,6 +273,9 @@ final class Mmu {
         if (o < cpu.segLow[Cpu.CS] || o > cpu.segHigh[Cpu.CS]) {
             throw cpu.gp(0);
         }
+        if (nested) {
+            return fetchNested(lin);
+        }
         int i = (lin >>> 12) & TLB_MASK;
         int page = lin & PAGE_MASK;
         int physical = readTags[i] == page ? lin + ramOffset[i] : translate(lin, false, cpu.cpl == 3);
@@ -257,6 +284,22 @@ final class Mmu {
                 && pageStartOffset >= cpu.segLow[Cpu.CS] && pageStartOffset + 0xFFF <= cpu.segHigh[Cpu.CS]) {
             fetchPage = page;
             fetchOffset = ramOffset[i];
+        }
+        return readPhysical8(physical);
+    }
+
+    /**
+     * A fetch under EPT: it needs the execute right (28.2.3.2), which a read translation in the TLB does not show,
+     * so it walks; the fetch window then opens on an executable RAM page inside the CS limit, readable or not.
+     */
+    private int fetchNested(int lin) {
+        int physical = translateNested(lin, Ept.FETCH, cpu.cpl == 3);
+        int page = lin & PAGE_MASK;
+        long pageStartOffset = (page - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
+        if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)
+                && pageStartOffset >= cpu.segLow[Cpu.CS] && pageStartOffset + 0xFFF <= cpu.segHigh[Cpu.CS]) {
+            fetchPage = page;
+            fetchOffset = (physical & PAGE_MASK) - page;
         }
         return readPhysical8(physical);
     }
@@ -351,10 +394,13 @@ final class Mmu {
      * with the SDM's error code and CR2 on a violation, and filling the TLB for RAM pages.
      */
     int translate(int lin, boolean write, boolean user) {
+        if (nested) {
+            return translateNested(lin, write ? Ept.WRITE : Ept.READ, user);
+        }
         int a20 = memory.a20Mask();
         if ((cpu.cr0 & Cpu.CR0_PG) == 0) {
             int physical = lin & a20;
-            fill(lin, physical & PAGE_MASK, true, true, true, false);
+            fill(lin, physical & PAGE_MASK, true, true, true, true, false);
             return physical;
         }
         cpu.counters.pageWalks++;
@@ -401,9 +447,74 @@ final class Mmu {
         pageBase &= a20;
         boolean userOk = (rights & PTE_US) != 0;
         boolean writable = (rights & PTE_RW) != 0;
-        fill(lin, pageBase, userOk, dirty && (writable || !wp), dirty && writable && userOk,
+        fill(lin, pageBase, true, userOk, dirty && (writable || !wp), dirty && writable && userOk,
                 isGlobal && (cpu.cr4 & Cpu.CR4_PGE) != 0);
         return pageBase | (lin & 0xFFF);
+    }
+
+    /**
+     * Translation in non-root operation with EPT (28.2.3.3): each guest paging-structure entry is read at a
+     * guest-physical address that EPT translates, and the A/D updates are writes through EPT (28.2.3.2); the guest's
+     * own #PF checks come first, then the final guest-physical address goes through EPT, then the guest's A/D flags
+     * are written. With CR0.PG = 0 (an unrestricted guest) the linear address is the guest-physical address. The TLB
+     * entry grants only what both the guest's paging and the EPT rights allow.
+     */
+    private int translateNested(int lin, int access, boolean user) {
+        boolean write = access == Ept.WRITE;
+        if ((cpu.cr0 & Cpu.CR0_PG) == 0) {
+            int physical = ept.translate(lin, access, lin, true);
+            fillNested(lin, physical, ept.tlbRights, true, true, true, false);
+            return physical;
+        }
+        cpu.counters.pageWalks++;
+        boolean wp = (cpu.cr0 & Cpu.CR0_WP) != 0;
+        int tableAccess = ept.pagingStructureAccess();
+        int pdeAddress = (cpu.cr3 & PAGE_MASK) | (lin >>> 22) << 2;
+        int pde = memory.readU32(ept.translate(pdeAddress, tableAccess, lin, false));
+        if ((pde & PTE_P) == 0) {
+            throw pageFault(lin, 0, write, user);
+        }
+        boolean large = (pde & PTE_PS) != 0 && (cpu.cr4 & Cpu.CR4_PSE) != 0;
+        int entryAddress = pdeAddress; // the guest entry that maps the page, and its value
+        int entry = pde;
+        if (!large) {
+            if ((pde & PTE_A) == 0) {
+                pde |= PTE_A; // as in translate: the directory entry was used even if the PTE faults (SDM 4.8)
+                writePhysical(ept.translate(pdeAddress, Ept.WRITE, lin, false), 4, pde);
+            }
+            entryAddress = (pde & PAGE_MASK) | ((lin >>> 12) & 0x3FF) << 2;
+            entry = memory.readU32(ept.translate(entryAddress, tableAccess, lin, false));
+            if ((entry & PTE_P) == 0) {
+                throw pageFault(lin, 0, write, user);
+            }
+        }
+        int rights = large ? pde : pde & entry;
+        checkRights(lin, rights, write, user, wp);
+        int guestPage = large ? (pde & 0xFFC00000) | (lin & 0x003FF000) : entry & PAGE_MASK;
+        int physical = ept.translate(guestPage | (lin & 0xFFF), access, lin, true);
+        int eptRights = ept.tlbRights;
+        int updated = entry | PTE_A | (write ? PTE_D : 0);
+        if (updated != entry) {
+            writePhysical(ept.translate(entryAddress, Ept.WRITE, lin, false), 4, updated);
+        }
+        boolean userOk = (rights & PTE_US) != 0;
+        boolean writable = (rights & PTE_RW) != 0;
+        boolean dirty = (updated & PTE_D) != 0;
+        fillNested(lin, physical, eptRights, userOk, dirty && (writable || !wp), dirty && writable && userOk,
+                (entry & PTE_G) != 0 && (cpu.cr4 & Cpu.CR4_PGE) != 0);
+        return physical;
+    }
+
+    /**
+     * Fills the TLB with what both the guest's paging and the EPT rights of the final translation allow: no read tag
+     * without EPT read, no write tag without EPT write (see {@link Ept#tlbRights}).
+     */
+    private void fillNested(int lin, int physical, int eptRights, boolean userOk, boolean supervisorWritable,
+                            boolean userWritable, boolean isGlobal) {
+        boolean readable = (eptRights & Ept.R) != 0;
+        boolean eptWritable = (eptRights & Ept.W) != 0;
+        fill(lin, physical & PAGE_MASK, readable, readable && userOk, supervisorWritable && eptWritable,
+                userWritable && eptWritable, isGlobal);
     }
 
     private void checkRights(int lin, int rights, boolean write, boolean user, boolean wp) {
@@ -418,8 +529,8 @@ final class Mmu {
         return cpu.fault(Exceptions.PF, present | (write ? PF_WRITE : 0) | (user ? PF_USER : 0));
     }
 
-    private void fill(int lin, int pageBase, boolean userOk, boolean supervisorWritable, boolean userWritable,
-                      boolean isGlobal) {
+    private void fill(int lin, int pageBase, boolean readable, boolean userOk, boolean supervisorWritable,
+                      boolean userWritable, boolean isGlobal) {
         int i = (lin >>> 12) & TLB_MASK;
         int tag = lin & PAGE_MASK;
         if (!memory.isRamPage(pageBase >>> 12)) {
@@ -430,7 +541,7 @@ final class Mmu {
             supervisorWritable = userWritable = false; // writes to compiled code take the slow path
         }
         ramOffset[i] = pageBase - tag;
-        supervisorRead[i] = tag;
+        supervisorRead[i] = readable ? tag : INVALID;
         supervisorWrite[i] = supervisorWritable ? tag : INVALID;
         userRead[i] = userOk ? tag : INVALID;
         userWrite[i] = userWritable ? tag : INVALID;

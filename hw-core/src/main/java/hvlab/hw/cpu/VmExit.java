@@ -83,6 +83,11 @@ final class VmExit {
         tscOffset = (proc & PROC_TSC_OFFSETTING) != 0 ? v.vmcs.read(TSC_OFFSET) : 0;
         vmFunctions = (proc2 & PROC2_VM_FUNCTIONS) != 0 ? v.vmcs.read(VM_FUNCTION_CONTROLS) : 0;
         vectoringInfo = 0;
+        if ((proc2 & PROC2_EPT) != 0) {
+            c.mmu.useEpt(v.vmcs.read(EPT_POINTER));
+        } else {
+            c.mmu.leaveEpt();
+        }
         v.nonRoot = true;
         v.transitions++;
         startTimer();
@@ -609,7 +614,24 @@ final class VmExit {
             throw instruction(ExitReason.VMFUNC, 0);
         }
         v.vmcs.write(EPT_POINTER, eptp);
+        c.mmu.useEpt(eptp);
         c.mmu.flushAll();
+    }
+
+    /**
+     * An EPT-induced VM exit (28.2.3) met while translating a guest-physical address: fault-like, the instruction (or
+     * the event delivery) starts again after the VMM's work. An EPT violation (48) reports its qualification and the
+     * guest-linear address; both report the guest-physical address (27.2.1).
+     */
+    CpuFault eptExit(int reason, long qualification, int gpa, int linear) {
+        v.vmcs.write(GUEST_PHYSICAL_ADDRESS, gpa & 0xFFFFFFFFL);
+        if (reason == ExitReason.EPT_VIOLATION) {
+            guestLinear = linear & 0xFFFFFFFFL;
+        }
+        c.eip = c.startEip;
+        c.reg[Cpu.ESP] = c.startEsp;
+        perform(reason, qualification);
+        return c.fault(Vmx.VM_EXITED, 0);
     }
 
     // =====================================================================================================
@@ -674,6 +696,7 @@ final class VmExit {
         vectoringInfo = 0;
         injecting = false;
         v.nonRoot = false;
+        c.mmu.leaveEpt();
         v.transitions++;
         stopTimer();
     }

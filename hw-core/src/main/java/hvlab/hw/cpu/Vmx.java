@@ -74,6 +74,7 @@ public final class Vmx {
         vmxonPointer = currentPointer = INVALID_POINTER;
         vmcs.store(c.memory);
         exit.stopTimer();
+        c.mmu.leaveEpt();
     }
 
     // =====================================================================================================

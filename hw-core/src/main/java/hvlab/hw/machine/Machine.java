@@ -84,6 +84,7 @@ public final class Machine implements AutoCloseable {
         addIfCounted(values, Counters.TLB, "flushes", cpuCounts.tlbFlushes());
         addIfCounted(values, Counters.TLB, "page invalidations", cpuCounts.tlbPageInvalidations());
         addIfCounted(values, Counters.TLB, "page walks", cpuCounts.pageWalks());
+        addIfCounted(values, Counters.TLB, "EPT walks", cpuCounts.eptWalks());
         values.addAll(counters.snapshot());
         return values;
     }

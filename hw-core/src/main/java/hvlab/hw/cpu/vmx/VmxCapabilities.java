@@ -54,11 +54,11 @@ public final class VmxCapabilities {
             | PROC_CR3_STORE_EXITING | PROC_NMI_WINDOW_EXITING | PROC_MOV_DR_EXITING | PROC_UNCONDITIONAL_IO_EXITING
             | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY_CONTROLS;
     /**
-     * Whether "enable EPT" (and with it unrestricted guest, VM functions and INVEPT) may be set. Not yet: the EPT
-     * walk (SDM ch. 28) is still to come, and a processor must not offer what it does not do. The entry checks, the
-     * EPTP validation, VMFUNC and INVEPT are written and wait for this switch.
+     * Whether "enable EPT" (and with it unrestricted guest, VM functions and INVEPT) may be set: the EPT walk (SDM
+     * ch. 28) is in the MMU's slow path. One switch, so that the controls, the capability MSRs and the instructions
+     * always agree (a processor must not offer what it does not do).
      */
-    public static final boolean EPT = false;
+    public static final boolean EPT = true;
 
     static final int PROC2_ALLOWED1 = PROC2_VPID | PROC2_WBINVD_EXITING
             | (EPT ? PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VM_FUNCTIONS : 0);
@@ -90,14 +90,17 @@ public final class VmxCapabilities {
      */
     public static final int CR4_FIXED0 = 0x2000, CR4_FIXED1 = 0x000023DF;
 
-    /** EPT and VPID capabilities (A.10). */
+    /**
+     * EPT and VPID capabilities (A.10): execute-only entries, a 4-level walk, UC and WB for the paging structures,
+     * 2-MByte and 1-GByte pages, accessed and dirty flags, INVEPT single- and all-context; INVVPID of every type.
+     */
     public static final long EPT_EXECUTE_ONLY = 1, EPT_WALK_4 = 1 << 6, EPT_UC = 1 << 8, EPT_WB = 1 << 14,
-            EPT_2MB_PAGES = 1 << 16, EPT_INVEPT = 1 << 20, EPT_ACCESSED_DIRTY = 1 << 21,
+            EPT_2MB_PAGES = 1 << 16, EPT_1GB_PAGES = 1 << 17, EPT_INVEPT = 1 << 20, EPT_ACCESSED_DIRTY = 1 << 21,
             EPT_INVEPT_SINGLE = 1 << 25, EPT_INVEPT_ALL = 1 << 26, VPID_INVVPID = 1L << 32,
             VPID_INDIVIDUAL_ADDRESS = 1L << 40, VPID_SINGLE_CONTEXT = 1L << 41, VPID_ALL_CONTEXT = 1L << 42,
             VPID_SINGLE_CONTEXT_RETAINING_GLOBALS = 1L << 43;
     public static final long EPT_VPID_CAP = (EPT ? EPT_EXECUTE_ONLY | EPT_WALK_4 | EPT_UC | EPT_WB | EPT_2MB_PAGES
-            | EPT_INVEPT | EPT_ACCESSED_DIRTY | EPT_INVEPT_SINGLE | EPT_INVEPT_ALL : 0) | VPID_INVVPID
+            | EPT_1GB_PAGES | EPT_INVEPT | EPT_ACCESSED_DIRTY | EPT_INVEPT_SINGLE | EPT_INVEPT_ALL : 0) | VPID_INVVPID
             | VPID_INDIVIDUAL_ADDRESS | VPID_SINGLE_CONTEXT | VPID_ALL_CONTEXT | VPID_SINGLE_CONTEXT_RETAINING_GLOBALS;
 
     /** VM functions (A.11): EPTP switching only. */
@@ -160,12 +163,15 @@ public final class VmxCapabilities {
     }
 
     /**
-     * The checks an EPTP must pass (24.6.11, 26.2.1.1): a supported memory type (UC or WB), a 4-level walk, the
-     * accessed/dirty enable only when supported (it is), bits 11:7 and those beyond the physical-address width 0.
+     * The checks an EPTP must pass (24.6.11, 26.2.1.1): a memory type the capability MSR offers (UC or WB), a
+     * 4-level walk, the accessed/dirty enable only when supported, bits 11:7 and those beyond the physical-address
+     * width 0.
      */
     public static boolean validEptp(long eptp) {
         int type = (int) eptp & 7;
-        return (type == 0 || type == 6) && ((eptp >>> 3) & 7) == 3 && (eptp & 0xF80) == 0
+        return (type == 0 && (EPT_VPID_CAP & EPT_UC) != 0 || type == 6 && (EPT_VPID_CAP & EPT_WB) != 0)
+                && ((eptp >>> 3) & 7) == 3 && (eptp & 0xF80) == 0
+                && ((eptp & 0x40) == 0 || (EPT_VPID_CAP & EPT_ACCESSED_DIRTY) != 0)
                 && eptp >>> PHYSICAL_ADDRESS_WIDTH == 0;
     }
 }

@@ -283,17 +283,31 @@ class VmxInstructionTest {
     }
 
     @Test
-    void inveptIsUndefinedWhileEptIsNotSupported_30_3() {
-        VmxBench bench = new VmxBench().rootWithVmcs();
-        assertThat(VmxCapabilities.EPT).isFalse();
-        assertThat(faulted(bench.execute("b9 02 00 00 00  bb 00 90 00 00  66 0f 38 80 0b  f4"), 6)).isTrue();
+    void theSecondaryControlsOfferEptWithWhatComesWithIt_A3_3() {
+        long allowed = VmxCapabilities.read(VmxCapabilities.IA32_VMX_PROCBASED_CTLS2) >>> 32;
+        assertThat(allowed & VmxControls.PROC2_VPID).isNotZero();
+        assertThat(allowed & VmxControls.PROC2_EPT).isNotZero();
+        assertThat(allowed & VmxControls.PROC2_UNRESTRICTED_GUEST).isNotZero();
+        assertThat(allowed & VmxControls.PROC2_VM_FUNCTIONS).isNotZero();
+        assertThat(VmxCapabilities.isCapabilityMsr(VmxCapabilities.IA32_VMX_VMFUNC)).isTrue();
+        assertThat(VmxCapabilities.read(VmxCapabilities.IA32_VMX_VMFUNC)).as("EPTP switching only (A.11)").isEqualTo(1);
     }
 
     @Test
-    void theSecondaryControlsOfferOnlyWhatTheProcessorDoes_A3_3() {
-        long allowed = VmxCapabilities.read(VmxCapabilities.IA32_VMX_PROCBASED_CTLS2) >>> 32;
-        assertThat(allowed & VmxControls.PROC2_VPID).isNotZero();
-        assertThat(allowed & VmxControls.PROC2_EPT).as("no EPT walk yet").isZero();
-        assertThat(VmxCapabilities.isCapabilityMsr(VmxCapabilities.IA32_VMX_VMFUNC)).isFalse();
+    void theEptCapabilitiesAgreeWithEachOther_A_10() {
+        long cap = VmxCapabilities.read(VmxCapabilities.IA32_VMX_EPT_VPID_CAP);
+        assertThat(cap & VmxCapabilities.EPT_WALK_4).as("4-level walk").isNotZero();
+        assertThat(cap & VmxCapabilities.EPT_WB).isNotZero();
+        assertThat(cap & VmxCapabilities.EPT_UC).isNotZero();
+        assertThat(cap & (VmxCapabilities.EPT_2MB_PAGES | VmxCapabilities.EPT_1GB_PAGES))
+                .isEqualTo(VmxCapabilities.EPT_2MB_PAGES | VmxCapabilities.EPT_1GB_PAGES);
+        assertThat(cap & VmxCapabilities.EPT_ACCESSED_DIRTY).isNotZero();
+        assertThat(cap & VmxCapabilities.EPT_INVEPT).as("INVEPT, since both types are there").isNotZero();
+        assertThat(cap & (VmxCapabilities.EPT_INVEPT_SINGLE | VmxCapabilities.EPT_INVEPT_ALL))
+                .isEqualTo(VmxCapabilities.EPT_INVEPT_SINGLE | VmxCapabilities.EPT_INVEPT_ALL);
+        assertThat(cap & 1L << 7).as("no 5-level walk").isZero();
+        assertThat(cap & 1L << 22).as("no advanced VM-exit information").isZero();
+        long trueProc2 = VmxCapabilities.read(VmxCapabilities.IA32_VMX_PROCBASED_CTLS2);
+        assertThat((int) trueProc2).as("no secondary control is forced on").isZero();
     }
 }
