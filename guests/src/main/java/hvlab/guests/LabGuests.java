@@ -31,12 +31,12 @@ public final class LabGuests {
     static final String PARAVIRTUAL_IMAGE = "lab-pv.elf";
     /** The workloads the PV lab kernel runs so far (the port of the others follows). */
     private static final List<String> PARAVIRTUAL = List.of("hello", "syscall", "callret", "pgfault", "divzero");
+    private static final String IMAGE_NAME = "lab.elf";
     /** Workloads only the PV lab kernel has: it attacks the hypervisor through its paravirtual interface. */
     private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"
             + " Xen to map a page table writable, write its slots, map or write frames not its own, install a ring-0"
             + " trap handler, follow pointers into Xen's area, batch absurd counts, install descriptors reaching Xen;"
             + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"));
-    private static final String IMAGE_NAME = "lab.elf";
 
     private static final List<LabGuest> ALL = List.of(
             guest("hello", "prints a greeting and exits with success"),
