@@ -8,6 +8,7 @@ module hvlab.hw {
     exports hvlab.hw.clock;
     exports hvlab.hw.memory;
     exports hvlab.hw.cpu;
+    exports hvlab.hw.cpu.vmx; // VMCS field encodings, exit reasons, controls: what VMX-root software (hv-vtx) needs
     exports hvlab.hw.cpu.vectors;
     exports hvlab.hw.boot;
     exports hvlab.hw.machine;

@@ -57,7 +57,7 @@ class ProviderRegistryTest {
         ProviderRegistry registry = load(MACHINE, jar);
 
         assertThat(registry.problems()).isEmpty();
-        assertThat(registry.ids()).containsExactly(ProviderRegistry.NATIVE, "xen-pv", "minor"); // xen-pv: in the reactor
+        assertThat(registry.ids()).containsExactly(ProviderRegistry.NATIVE, "xen-pv", "vtx", "minor"); // in the reactor
     }
 
     @Test

@@ -138,4 +138,30 @@ public final class MultibootLoader {
     private static String range(long start, long end) {
         return "[0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ")";
     }
+
+    /**
+     * Tells the kernel only about the RAM below {@code usableRamBytes} (Multiboot 0.6.96 3.3: mem_upper and the
+     * memory map's available ranges), as a hypervisor that keeps the top of RAM for itself does after loading: the
+     * guest never learns of the memory it must not use.
+     *
+     * @param info the physical address of the multiboot_info structure (EBX at the kernel's entry)
+     */
+    public static void hideRamAbove(PhysicalMemory memory, int info, int usableRamBytes) {
+        int flags = memory.readU32(info);
+        if ((flags & BootInformation.HAS_MEMORY_BOUNDS) != 0) {
+            memory.writeU32(info + 8, Math.min(memory.readU32(info + 8), (usableRamBytes - 0x100000) / 1024));
+        }
+        if ((flags & BootInformation.HAS_MEMORY_MAP) != 0) {
+            int length = memory.readU32(info + 44), map = memory.readU32(info + 48);
+            for (int entry = map; entry < map + length; entry += memory.readU32(entry) + 4) {
+                long base = memory.readU32(entry + 4) & 0xFFFFFFFFL | (long) memory.readU32(entry + 8) << 32;
+                long size = memory.readU32(entry + 12) & 0xFFFFFFFFL | (long) memory.readU32(entry + 16) << 32;
+                if (memory.readU32(entry + 20) == 1 && base + size > usableRamBytes) {
+                    long clipped = Math.max(0, usableRamBytes - base);
+                    memory.writeU32(entry + 12, (int) clipped);
+                    memory.writeU32(entry + 16, (int) (clipped >>> 32));
+                }
+            }
+        }
+    }
 }

@@ -512,15 +512,25 @@ public final class Cpu {
         loadSegment(seg, selector);
     }
 
-    /** MOV to CR0, CR3 or CR4, as the hypervisor's own instruction, with that write's TLB flushes. */
+    /**
+     * MOV to CR0, CR2, CR3 or CR4, as the hypervisor's own instruction, with that write's TLB flushes. CR2 is how a
+     * VMM gives a guest the faulting address of a #PF it injects (SDM Vol. 3C 27.1: a #PF that exits leaves CR2).
+     */
     public void writeControlRegister(int index, int value) {
         requireHostSoftware();
         switch (index) {
             case 0 -> SystemOps.writeCr0(this, value);
+            case 2 -> cr2 = value;
             case 3 -> SystemOps.writeCr3(this, value);
             case 4 -> SystemOps.writeCr4(this, value);
             default -> throw new IllegalArgumentException("CR" + index);
         }
+    }
+
+    /** WRMSR, as the hypervisor's own instruction: #GP(0) for an MSR the processor does not have (Vol. 2B "WRMSR"). */
+    public void writeMsr(int index, long value) {
+        requireHostSoftware();
+        SystemOps.writeMsr(this, index, value);
     }
 
     /** INVLPG, as the hypervisor's own instruction. */

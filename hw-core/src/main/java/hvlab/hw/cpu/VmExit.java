@@ -724,7 +724,9 @@ final class VmExit {
         vmcs.write(VmcsField.guestSelector(VmEntry.LDTR), c.ldtSel);
         vmcs.write(GUEST_LDTR_BASE, c.ldtBase);
         vmcs.write(GUEST_LDTR_LIMIT, c.ldtLimit);
-        vmcs.write(GUEST_LDTR_ACCESS_RIGHTS, (c.ldtSel & 0xFFFC) == 0 ? VmEntry.UNUSABLE : c.ldtAttr);
+        // unusable once a null selector was loaded (LLDT clears the cache); the reset LDTR (selector 0, a present LDT
+        // cache, SDM Vol. 3A Table 9-1) stays usable, so a guest that never loads one keeps it across exits
+        vmcs.write(GUEST_LDTR_ACCESS_RIGHTS, c.ldtAttr == 0 ? VmEntry.UNUSABLE : c.ldtAttr);
         vmcs.write(GUEST_TR_SELECTOR, c.trSel);
         vmcs.write(GUEST_TR_BASE, c.trBase);
         vmcs.write(GUEST_TR_LIMIT, c.trLimit);

@@ -1,6 +1,7 @@
 package hvlab.example.trapemulate;
 
 import hvlab.hw.boot.BootImageException;
+import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.InterruptFrame;
 import hvlab.hw.cpu.CpuState;
@@ -71,7 +72,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
                     + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
         }
         machine.boot(image);
-        hideMonitorMemory(cpu.register(Cpu.EBX));
+        MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), layout.guestRamBytes()); // never told of our RAM
         vcpu.takeOver(cpu.captureState().system());
         int entry = cpu.eip(), stack = cpu.register(Cpu.ESP);
         vcpu.interruptsEnabled = (cpu.eflags() & IF) != 0;
@@ -87,27 +88,6 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
         // Enter the guest at ring 1 through an IRET frame, as the monitor leaves every trap.
         frame.enter(MonitorLayout.linear(MonitorLayout.STACK_TOP), entry, ShadowDescriptorTables.BOOT_CODE | 1,
                 (cpu.eflags() & ~(IOPL | NT)) | IF, stack, ShadowDescriptorTables.BOOT_DATA | 1);
-    }
-
-    /** The Multiboot information tells the guest only about the RAM below the monitor (Multiboot 0.6.96 3.3). */
-    private void hideMonitorMemory(int info) {
-        int guestRam = layout.guestRamBytes();
-        int flags = memory.readU32(info);
-        if ((flags & 1) != 0) {
-            memory.writeU32(info + 8, Math.min(memory.readU32(info + 8), (guestRam - 0x100000) / 1024));
-        }
-        if ((flags & (1 << 6)) != 0) {
-            int length = memory.readU32(info + 44), map = memory.readU32(info + 48);
-            for (int entry = map; entry < map + length; entry += memory.readU32(entry) + 4) {
-                long base = memory.readU32(entry + 4) & 0xFFFFFFFFL | (long) memory.readU32(entry + 8) << 32;
-                long size = memory.readU32(entry + 12) & 0xFFFFFFFFL | (long) memory.readU32(entry + 16) << 32;
-                if (memory.readU32(entry + 20) == 1 && base + size > guestRam) {
-                    long clipped = Math.max(0, guestRam - base);
-                    memory.writeU32(entry + 12, (int) clipped);
-                    memory.writeU32(entry + 16, (int) (clipped >>> 32));
-                }
-            }
-        }
     }
 
     @Override

@@ -1,0 +1,39 @@
+package hvlab.hv.vtx;
+
+import hvlab.hw.cpu.vmx.ExitReason;
+import hvlab.hw.stats.Counter;
+import hvlab.hw.stats.Counters;
+
+/** VM exits by reason and events injected on VM entry, in the machine's registry; counters are made on first use. */
+final class VtxCounters {
+    static final String INJECTED = "injected events";
+
+    private final Counters counters;
+    private final Counter[] exits = new Counter[66];
+    private final Counter[] exceptions = new Counter[32];
+    final Counter injectedInterrupt;
+
+    VtxCounters(Counters counters) {
+        this.counters = counters;
+        this.injectedInterrupt = counters.counter(INJECTED, "external interrupt");
+    }
+
+    void exit(int reason) {
+        int basic = reason & 0xFFFF;
+        if (basic >= exits.length) {
+            counters.counter(Counters.EXITS, ExitReason.name(reason)).increment();
+            return;
+        }
+        if (exits[basic] == null) {
+            exits[basic] = counters.counter(Counters.EXITS, ExitReason.name(reason));
+        }
+        exits[basic].increment();
+    }
+
+    void injected(int vector) {
+        if (exceptions[vector] == null) {
+            exceptions[vector] = counters.counter(INJECTED, "exception " + vector);
+        }
+        exceptions[vector].increment();
+    }
+}

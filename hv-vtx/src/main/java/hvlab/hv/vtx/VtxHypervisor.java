@@ -1,0 +1,544 @@
+package hvlab.hv.vtx;
+
+import hvlab.hw.boot.BootImageException;
+import hvlab.hw.boot.MultibootLoader;
+import hvlab.hw.cpu.Cpu;
+import hvlab.hw.cpu.CpuState;
+import hvlab.hw.cpu.HypervisorEntry;
+import hvlab.hw.cpu.Vmx;
+import hvlab.hw.cpu.vmx.ExitReason;
+import hvlab.hw.cpu.vmx.InterruptionInfo;
+import hvlab.hw.cpu.vmx.VmcsField;
+import hvlab.hw.cpu.vmx.VmxCapabilities;
+import hvlab.hw.machine.Machine;
+import hvlab.hw.machine.RunOutcome;
+import hvlab.hw.memory.PhysicalMemory;
+import hvlab.spi.GuestImage;
+import hvlab.spi.HostContext;
+import hvlab.spi.Hypervisor;
+import hvlab.spi.VirtualizationLimit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static hvlab.hw.cpu.vmx.VmcsField.*;
+import static hvlab.hw.cpu.vmx.VmxControls.*;
+
+/**
+ * The VT-x hypervisor: VMX-root software in Java. It boots the guest kernel as a Multiboot loader would, captures
+ * that state into the guest-state area of its VMCS, and VMLAUNCHes it; every VM exit lands at the host-state RIP in
+ * its entry page, where {@link #enter} handles the exit and VMRESUMEs.
+ *
+ * <p>What exits and why: port I/O (unconditional I/O exiting; the hypervisor performs the access on the machine's
+ * devices for now), HLT, external interrupts (acknowledged on exit, injected when the guest's RFLAGS.IF and
+ * interruptibility allow, interrupt-window exiting otherwise), CPUID (VMX is hidden from the guest), the VMX
+ * instructions (#UD, as on the guest's processor without VMX), the VMX MSRs through the MSR bitmap (#GP), triple
+ * faults and task switches; plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF).
+ */
+final class VtxHypervisor implements Hypervisor, HypervisorEntry {
+    private static final int ACTIVE = 0, HLT = 1;
+    private static final int BLOCKING_BY_STI_OR_MOV_SS = 3;
+    private static final int CPUID_VMX = 1 << 5;
+    private static final int P = 1, RW = 2, PS = 0x80;
+    private static final int ROOT_CR0 = VmxCapabilities.CR0_FIXED0 | Cpu.CR0_ET | Cpu.CR0_WP;
+    private static final int ROOT_CR4 = Cpu.CR4_PSE | VmxCapabilities.CR4_FIXED0;
+
+    private final Machine machine;
+    private final Cpu cpu;
+    private final Vmx vmx;
+    private final PhysicalMemory memory;
+    private final VmmLayout layout;
+    private final CurrentVmcs vmcs;
+    private final MemoryVirtualization memoryMode;
+    private final VtxCounters counters;
+    private int pinControls, processorControls;
+    /** Vectors acknowledged on exit and not yet injected, oldest first. */
+    private final int[] held = new int[32];
+    private int heldCount;
+    /** An event for the next VM entry (an interrupted delivery, a fault for the guest), when its info is valid. */
+    private int pendingInfo, pendingError, pendingLength;
+    private VirtualizationLimit limitReached;
+
+    VtxHypervisor(HostContext context, MemoryMode mode) {
+        this.machine = context.machine();
+        this.cpu = context.cpu();
+        this.vmx = cpu.vmx();
+        this.memory = context.memory();
+        this.layout = VmmLayout.atTopOf(memory.ramSize());
+        this.vmcs = new CurrentVmcs(vmx);
+        this.counters = new VtxCounters(context.counters());
+        this.memoryMode = switch (mode) {
+            case SHADOW -> new ShadowPaging(memory, cpu, vmcs, layout, context.counters());
+            case EPT -> throw new IllegalArgumentException("EPT is not offered by this processor yet"
+                    + " (VmxCapabilities.EPT)");
+        };
+        cpu.setVmxSupported(true);
+    }
+
+    // =====================================================================================================
+    // Boot: the loader's state becomes the guest-state area
+    // =====================================================================================================
+
+    @Override
+    public void boot(GuestImage image) throws BootImageException {
+        if (!(image instanceof GuestImage.Multiboot)) {
+            throw new BootImageException("vtx boots Multiboot kernels; " + image.name() + " starts in real mode,"
+                    + " which VMX runs only as an unrestricted guest (with EPT)");
+        }
+        machine.boot(image);
+        MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), layout.guestRamBytes()); // never told of our RAM
+        CpuState guest = cpu.captureState();
+        buildHost();
+        enterVmxRootOperation();
+        writeControls();
+        writeHostState();
+        writeGuestState(guest);
+        cpu.setHypervisorEntryPage(layout.at(VmmLayout.ENTRY_PAGE), this);
+        int status = vmx.vmlaunch();
+        if (status != Vmx.SUCCEED) {
+            throw new IllegalStateException("VMLAUNCH failed: " + describe(status));
+        }
+    }
+
+    /**
+     * The hypervisor's ring-0 world in its own memory: a page directory mapping all physical space one to one with
+     * 4 MiB pages, a GDT (flat code and data, a TSS), and an IDT whose every gate leads into the entry page, so an
+     * exception in root operation reaches {@link #enter} rather than the guest's handlers.
+     */
+    private void buildHost() {
+        int directory = layout.at(VmmLayout.HOST_PAGE_DIRECTORY);
+        for (int slot = 0; slot < 1024; slot++) {
+            memory.writeU32(directory + slot * 4, slot << 22 | P | RW | PS);
+        }
+        int gdt = layout.at(VmmLayout.HOST_GDT), tss = layout.at(VmmLayout.HOST_TSS);
+        descriptor(gdt, 0, 0);
+        descriptor(gdt + VmmLayout.HOST_CODE, 0x00CF9B00, 0x0000FFFF);
+        descriptor(gdt + VmmLayout.HOST_DATA, 0x00CF9300, 0x0000FFFF);
+        descriptor(gdt + VmmLayout.HOST_TSS_SELECTOR, (tss & 0xFF000000) | 0x8900 | (tss >>> 16 & 0xFF),
+                tss << 16 | 0x67);
+        memory.writeU32(tss + 4, layout.at(VmmLayout.STACK_TOP));
+        memory.writeU32(tss + 8, VmmLayout.HOST_DATA);
+        int idt = layout.at(VmmLayout.HOST_IDT), entry = layout.at(VmmLayout.ENTRY_PAGE);
+        for (int vector = 0; vector < 256; vector++) {
+            int handler = entry + VmmLayout.hostVectorOffset(vector);
+            descriptor(idt + vector * 8, (handler & 0xFFFF0000) | 0x8E00, VmmLayout.HOST_CODE << 16 | handler & 0xFFFF);
+        }
+        cpu.writeMsr(VmxCapabilities.IA32_FEATURE_CONTROL,
+                VmxCapabilities.FEATURE_CONTROL_LOCK | VmxCapabilities.FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+        cpu.loadGdtr(gdt, 4 * 8 - 1);
+        cpu.loadIdtr(idt, 256 * 8 - 1);
+        cpu.loadTaskRegister(VmmLayout.HOST_TSS_SELECTOR);
+        cpu.writeControlRegister(3, directory);
+        cpu.writeControlRegister(4, ROOT_CR4);
+        cpu.writeControlRegister(0, ROOT_CR0);
+    }
+
+    private void descriptor(int address, int hi, int lo) {
+        memory.writeU32(address, lo);
+        memory.writeU32(address + 4, hi);
+    }
+
+    private void enterVmxRootOperation() {
+        int vmxon = layout.at(VmmLayout.VMXON_REGION), region = layout.at(VmmLayout.VMCS);
+        memory.writeU32(vmxon, VmxCapabilities.REVISION_ID);
+        memory.writeU32(region, VmxCapabilities.REVISION_ID);
+        require(vmx.vmxon(vmxon), "VMXON");
+        require(vmx.vmclear(region), "VMCLEAR");
+        require(vmx.vmptrld(region), "VMPTRLD");
+    }
+
+    private static void require(int status, String instruction) {
+        if (status != Vmx.SUCCEED) {
+            throw new IllegalStateException(instruction + " failed: " + describe(status));
+        }
+    }
+
+    private static String describe(int status) {
+        return status == Vmx.FAIL_INVALID ? "VMfailInvalid" : "VM-instruction error " + status;
+    }
+
+    private void writeControls() {
+        pinControls = VmxCapabilities.PIN_MUST_BE_1 | PIN_EXTERNAL_INTERRUPT_EXITING;
+        processorControls = VmxCapabilities.PROC_MUST_BE_1 | PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING
+                | PROC_MSR_BITMAPS | memoryMode.processorControls();
+        vmcs.write(PIN_BASED_CONTROLS, pinControls);
+        vmcs.write(PRIMARY_PROCESSOR_CONTROLS, processorControls);
+        vmcs.write(VM_EXIT_CONTROLS, VmxCapabilities.EXIT_MUST_BE_1 | EXIT_ACKNOWLEDGE_INTERRUPT);
+        vmcs.write(VM_ENTRY_CONTROLS, VmxCapabilities.ENTRY_MUST_BE_1);
+        vmcs.write(EXCEPTION_BITMAP, memoryMode.exceptionBitmap());
+        vmcs.write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+        vmcs.write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+        int bitmap = layout.at(VmmLayout.MSR_BITMAP);
+        for (int msr : new int[] {VmxCapabilities.IA32_FEATURE_CONTROL}) {
+            denyMsr(bitmap, msr);
+        }
+        for (int msr = VmxCapabilities.IA32_VMX_BASIC; msr <= VmxCapabilities.IA32_VMX_VMFUNC; msr++) {
+            denyMsr(bitmap, msr);
+        }
+        vmcs.write(MSR_BITMAP, bitmap);
+        vmcs.write(VMCS_LINK_POINTER, -1L);
+    }
+
+    /** RDMSR and WRMSR of a low MSR exit (24.6.9: read bitmap at 0, write bitmap at 800H). */
+    private void denyMsr(int bitmap, int msr) {
+        for (int half : new int[] {0, 0x800}) {
+            int address = bitmap + half + (msr >>> 3);
+            memory.writeU8(address, memory.readU8(address) | 1 << (msr & 7));
+        }
+    }
+
+    private void writeHostState() {
+        vmcs.write(HOST_CR0, ROOT_CR0);
+        vmcs.write(HOST_CR3, layout.at(VmmLayout.HOST_PAGE_DIRECTORY));
+        vmcs.write(HOST_CR4, ROOT_CR4);
+        vmcs.write(HOST_CS_SELECTOR, VmmLayout.HOST_CODE);
+        for (int field : new int[] {HOST_ES_SELECTOR, HOST_SS_SELECTOR, HOST_DS_SELECTOR, HOST_FS_SELECTOR,
+            HOST_GS_SELECTOR}) {
+            vmcs.write(field, VmmLayout.HOST_DATA);
+        }
+        vmcs.write(HOST_TR_SELECTOR, VmmLayout.HOST_TSS_SELECTOR);
+        vmcs.write(HOST_TR_BASE, layout.at(VmmLayout.HOST_TSS));
+        vmcs.write(HOST_GDTR_BASE, layout.at(VmmLayout.HOST_GDT));
+        vmcs.write(HOST_IDTR_BASE, layout.at(VmmLayout.HOST_IDT));
+        vmcs.write(HOST_RSP, layout.at(VmmLayout.STACK_TOP));
+        vmcs.write(HOST_RIP, layout.at(VmmLayout.ENTRY_PAGE) + VmmLayout.EXIT_OFFSET);
+    }
+
+    /** The state the Multiboot loader left, as guest state (24.4); CR0, CR3 and CR4 go through the memory mode. */
+    private void writeGuestState(CpuState state) {
+        for (int s = Cpu.ES; s <= Cpu.GS; s++) {
+            writeGuestSegment(s, state.segments().get(s));
+        }
+        CpuState.SystemRegisters system = state.system();
+        writeGuestSegment(6, system.ldt());
+        writeGuestSegment(7, system.tr());
+        vmcs.write(GUEST_GDTR_BASE, system.gdt().base());
+        vmcs.write(GUEST_GDTR_LIMIT, system.gdt().limit());
+        vmcs.write(GUEST_IDTR_BASE, system.idt().base());
+        vmcs.write(GUEST_IDTR_LIMIT, system.idt().limit());
+        vmcs.write(GUEST_DR7, 0x400);
+        vmcs.write(GUEST_RSP, state.general().esp());
+        vmcs.write(GUEST_RIP, state.general().eip());
+        vmcs.write(GUEST_RFLAGS, state.general().eflags());
+        vmcs.write(GUEST_ACTIVITY_STATE, ACTIVE);
+        vmcs.write(GUEST_INTERRUPTIBILITY_STATE, 0);
+        memoryMode.start(system.cr0(), system.cr3(), system.cr4());
+    }
+
+    /** A segment register in the VMCS's order ES..GS, LDTR, TR; a register with no descriptor loaded is unusable. */
+    private void writeGuestSegment(int register, CpuState.SegmentRegister segment) {
+        vmcs.write(VmcsField.guestSelector(register), segment.selector());
+        vmcs.write(VmcsField.guestBase(register), segment.base() & 0xFFFFFFFFL);
+        vmcs.write(VmcsField.guestLimit(register), segment.limit() & 0xFFFFFFFFL);
+        vmcs.write(VmcsField.guestAccessRights(register),
+                segment.attributes() == 0 ? UNUSABLE : segment.attributes() & 0xF0FF);
+    }
+
+    private static final int UNUSABLE = 0x10000;
+
+    @Override
+    public RunOutcome run(long maxInstructions) {
+        return machine.run(maxInstructions);
+    }
+
+    // =====================================================================================================
+    // VM exits (SDM Vol. 3C chapter 27; handling as in ../shared/reference/vtx-ept.md)
+    // =====================================================================================================
+
+    @Override
+    public void enter(Cpu cpu, int offset) {
+        if (offset != VmmLayout.EXIT_OFFSET) {
+            stop("the hypervisor took vector " + VmmLayout.hostVector(offset) + " in VMX root operation");
+            return;
+        }
+        try {
+            int reason = vmcs.read(EXIT_REASON);
+            counters.exit(reason);
+            if ((reason & ExitReason.ENTRY_FAILURE) != 0) {
+                stop("VM entry failed: " + ExitReason.name(reason) + ", qualification "
+                        + vmcs.read(EXIT_QUALIFICATION));
+                return;
+            }
+            keepInterruptedDelivery();
+            if (!handle(reason & 0xFFFF)) {
+                return;
+            }
+            resume();
+        } catch (UnsupportedGuestOperation unsupported) {
+            limitReached = unsupported.limit;
+            stop(unsupported.getMessage());
+        }
+    }
+
+    /** Handles one exit; false when the guest must not run on. */
+    private boolean handle(int reason) {
+        switch (reason) {
+            case ExitReason.EXCEPTION_OR_NMI -> exception();
+            case ExitReason.EXTERNAL_INTERRUPT -> hold(InterruptionInfo.vector(vmcs.read(VM_EXIT_INTERRUPTION_INFO)));
+            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what is held
+            case ExitReason.TRIPLE_FAULT -> {
+                cpu.shutdown("triple fault in the guest");
+                return false;
+            }
+            case ExitReason.TASK_SWITCH -> throw new UnsupportedGuestOperation(
+                    VirtualizationLimit.HARDWARE_TASK_SWITCH, "a hardware task switch in the guest");
+            case ExitReason.CPUID -> cpuid();
+            case ExitReason.HLT -> {
+                skipInstruction();
+                vmcs.write(GUEST_ACTIVITY_STATE, HLT);
+            }
+            case ExitReason.INVD -> skipInstruction();
+            case ExitReason.INVLPG -> {
+                memoryMode.invalidatePage(vmcs.read(EXIT_QUALIFICATION));
+                skipInstruction();
+            }
+            case ExitReason.CONTROL_REGISTER_ACCESS -> controlRegisterAccess();
+            case ExitReason.IO_INSTRUCTION -> io();
+            case ExitReason.RDMSR, ExitReason.WRMSR -> fault(13, 0); // the guest's processor has no VMX MSRs
+            case ExitReason.GETSEC, ExitReason.VMCALL, ExitReason.VMCLEAR, ExitReason.VMLAUNCH,
+                 ExitReason.VMPTRLD, ExitReason.VMPTRST, ExitReason.VMREAD, ExitReason.VMRESUME,
+                 ExitReason.VMWRITE, ExitReason.VMXOFF, ExitReason.VMXON, ExitReason.INVEPT, ExitReason.INVVPID,
+                 ExitReason.VMFUNC, ExitReason.XSETBV -> fault(6, -1); // not offered to the guest: #UD
+            default -> throw new UnsupportedGuestOperation("VM exit '" + ExitReason.name(reason) + "'");
+        }
+        return true;
+    }
+
+    /** An event whose delivery the exit interrupted is delivered again on the next entry (SDM Vol. 3C 27.2.4). */
+    private void keepInterruptedDelivery() {
+        int info = vmcs.read(IDT_VECTORING_INFO);
+        if (!InterruptionInfo.isValid(info)) {
+            return;
+        }
+        pendingInfo = info & ~InterruptionInfo.NMI_UNBLOCKING;
+        pendingError = vmcs.read(IDT_VECTORING_ERROR_CODE);
+        pendingLength = InterruptionInfo.isSoftware(InterruptionInfo.type(info))
+                ? vmcs.read(VM_EXIT_INSTRUCTION_LENGTH) : 0;
+    }
+
+    private void exception() {
+        int info = vmcs.read(VM_EXIT_INTERRUPTION_INFO);
+        int vector = InterruptionInfo.vector(info);
+        if (vector != 14) {
+            throw new UnsupportedGuestOperation("an exit for exception " + vector);
+        }
+        int linear = vmcs.read(EXIT_QUALIFICATION);
+        int error = memoryMode.pageFault(linear, vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE));
+        if (error == MemoryVirtualization.RESOLVED) {
+            return; // a hidden fault: the interrupted delivery, if any, is retried
+        }
+        boolean duringPageFault = InterruptionInfo.isValid(pendingInfo) && InterruptionInfo.vector(pendingInfo) == 14
+                && InterruptionInfo.type(pendingInfo) == InterruptionInfo.HARDWARE_EXCEPTION;
+        if (duringPageFault) {
+            fault(8, 0); // a #PF while delivering a #PF is a double fault (SDM Vol. 3A Table 6-5)
+            return;
+        }
+        cpu.writeControlRegister(2, linear);
+        fault(14, error);
+    }
+
+    /** The next entry delivers a hardware exception ({@code errorCode} -1: none). */
+    private void fault(int vector, int errorCode) {
+        pendingInfo = InterruptionInfo.of(vector, InterruptionInfo.HARDWARE_EXCEPTION, errorCode >= 0);
+        pendingError = Math.max(errorCode, 0);
+        pendingLength = 0;
+        counters.injected(vector);
+    }
+
+    private void cpuid() {
+        int[] result = cpu.cpuid(cpu.register(Cpu.EAX));
+        if (cpu.register(Cpu.EAX) == 1) {
+            result[2] &= ~CPUID_VMX;
+        }
+        cpu.setRegister(Cpu.EAX, result[0]);
+        cpu.setRegister(Cpu.EBX, result[1]);
+        cpu.setRegister(Cpu.ECX, result[2]);
+        cpu.setRegister(Cpu.EDX, result[3]);
+        skipInstruction();
+    }
+
+    /** MOV to or from CR0/CR3/CR4, CLTS, LMSW that exited (qualification: Table 27-3). */
+    private void controlRegisterAccess() {
+        int qualification = vmcs.read(EXIT_QUALIFICATION);
+        int cr = qualification & 15, type = qualification >>> 4 & 3, register = qualification >>> 8 & 15;
+        switch (type) {
+            case 0 -> {
+                if (!memoryMode.writeControlRegister(cr, guestRegister(register))) {
+                    fault(13, 0);
+                    return;
+                }
+            }
+            case 1 -> setGuestRegister(register, memoryMode.guestCr3(vmcs.read(GUEST_CR3)));
+            case 3 -> { // LMSW: loads MP, EM, TS and sets PE, never clears it
+                int cr0 = memoryMode.guestCr0(vmcs.read(GUEST_CR0));
+                int msw = qualification >>> 16;
+                memoryMode.writeControlRegister(0, cr0 & ~0xE | msw & 0xF | cr0 & 1);
+            }
+            default -> throw new UnsupportedGuestOperation("CLTS exited (TS is not in the CR0 mask)");
+        }
+        skipInstruction();
+    }
+
+    private int guestRegister(int register) {
+        return register == Cpu.ESP ? vmcs.read(GUEST_RSP) : cpu.register(register);
+    }
+
+    private void setGuestRegister(int register, int value) {
+        if (register == Cpu.ESP) {
+            vmcs.write(GUEST_RSP, value & 0xFFFFFFFFL);
+        } else {
+            cpu.setRegister(register, value);
+        }
+    }
+
+    /** IN or OUT (qualification: Table 27-5), performed on the machine's devices after the instruction retires. */
+    private void io() {
+        int qualification = vmcs.read(EXIT_QUALIFICATION);
+        int size = (qualification & 7) + 1, port = qualification >>> 16;
+        boolean in = (qualification & 8) != 0;
+        if ((qualification & 16) != 0) {
+            throw new UnsupportedGuestOperation("string I/O (INS/OUTS) on port 0x" + Integer.toHexString(port));
+        }
+        skipInstruction();
+        int eax = cpu.register(Cpu.EAX);
+        if (in) {
+            int value = cpu.inPort(port, size);
+            int mask = size == 4 ? -1 : (1 << size * 8) - 1;
+            cpu.setRegister(Cpu.EAX, eax & ~mask | value & mask);
+        } else {
+            cpu.outPort(port, size, eax);
+        }
+    }
+
+    /** The instruction that exited has been emulated: RIP past it, and the STI / MOV SS shadow over (26.3.1.5). */
+    private void skipInstruction() {
+        vmcs.write(GUEST_RIP, (vmcs.read(GUEST_RIP) + vmcs.read(VM_EXIT_INSTRUCTION_LENGTH)) & 0xFFFFFFFFL);
+        int interruptibility = vmcs.read(GUEST_INTERRUPTIBILITY_STATE);
+        if ((interruptibility & BLOCKING_BY_STI_OR_MOV_SS) != 0) {
+            vmcs.write(GUEST_INTERRUPTIBILITY_STATE, interruptibility & ~BLOCKING_BY_STI_OR_MOV_SS);
+        }
+    }
+
+    // =====================================================================================================
+    // Back to the guest: event injection (26.5) and interrupt windows (25.2)
+    // =====================================================================================================
+
+    private void hold(int vector) {
+        if (heldCount == held.length) {
+            throw new UnsupportedGuestOperation("more than " + held.length + " external interrupts pending");
+        }
+        held[heldCount++] = vector;
+    }
+
+    private void resume() {
+        int pin = pinControls & ~PIN_EXTERNAL_INTERRUPT_EXITING, processor = processorControls;
+        int flags = vmcs.read(GUEST_RFLAGS);
+        boolean interruptible = (flags & Cpu.IF) != 0
+                && (vmcs.read(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_BY_STI_OR_MOV_SS) == 0;
+        if (InterruptionInfo.isValid(pendingInfo)) {
+            inject(pendingInfo, pendingError, pendingLength);
+            pendingInfo = 0;
+        } else if (heldCount > 0 && interruptible) {
+            int vector = held[0];
+            System.arraycopy(held, 1, held, 0, --heldCount);
+            inject(InterruptionInfo.of(vector, InterruptionInfo.EXTERNAL_INTERRUPT, false), 0, 0);
+            counters.injectedInterrupt.increment();
+        }
+        if (heldCount > 0) {
+            processor |= PROC_INTERRUPT_WINDOW_EXITING;
+        }
+        boolean haltedForGood = vmcs.read(GUEST_ACTIVITY_STATE) == HLT && (flags & Cpu.IF) == 0;
+        if (!haltedForGood) {
+            pin |= PIN_EXTERNAL_INTERRUPT_EXITING; // a HLT with IF clear waits for nothing, as on the bare machine
+        }
+        if (vmcs.read(PIN_BASED_CONTROLS) != pin) {
+            vmcs.write(PIN_BASED_CONTROLS, pin);
+        }
+        if (vmcs.read(PRIMARY_PROCESSOR_CONTROLS) != processor) {
+            vmcs.write(PRIMARY_PROCESSOR_CONTROLS, processor);
+        }
+        int status = vmx.vmresume();
+        if (status != Vmx.SUCCEED) {
+            stop("VMRESUME failed: " + describe(status));
+        }
+    }
+
+    private void inject(int info, int errorCode, int length) {
+        vmcs.write(VM_ENTRY_INTERRUPTION_INFO, info & 0xFFFFFFFFL);
+        vmcs.write(VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode & 0xFFFFFFFFL);
+        vmcs.write(VM_ENTRY_INSTRUCTION_LENGTH, length);
+        vmcs.write(GUEST_ACTIVITY_STATE, ACTIVE); // an event wakes a halted guest
+    }
+
+    /** The machine stops: the guest cannot go on under this hypervisor. */
+    private void stop(String why) {
+        cpu.shutdown("vtx: " + why + " (guest EIP 0x" + Integer.toHexString(guestEip()) + ")");
+    }
+
+    private int guestEip() {
+        try {
+            return vmcs.read(GUEST_RIP);
+        } catch (IllegalStateException noVmcs) {
+            return cpu.eip();
+        }
+    }
+
+    // =====================================================================================================
+    // The state the guest sees
+    // =====================================================================================================
+
+    @Override
+    public Optional<CpuState> guestCpuState() {
+        CpuState real = cpu.captureState();
+        if (vmx.inNonRootOperation()) {
+            CpuState.SystemRegisters r = real.system();
+            CpuState.SystemRegisters system = new CpuState.SystemRegisters(memoryMode.guestCr0(r.cr0()), r.cr2(),
+                    memoryMode.guestCr3(r.cr3()), memoryMode.guestCr4(r.cr4()), r.gdt(), r.idt(), r.ldt(), r.tr(),
+                    r.cpl(), r.halted());
+            return Optional.of(new CpuState(real.general(), real.segments(), system, real.fpu(),
+                    real.retiredInstructions()));
+        }
+        if (!vmx.inVmxOperation()) {
+            return Optional.empty(); // not booted
+        }
+        return Optional.of(fromGuestStateArea(real));
+    }
+
+    /** After an exit: the guest-state area, with the registers a VM exit leaves alone from the processor. */
+    private CpuState fromGuestStateArea(CpuState real) {
+        CpuState.GeneralRegisters g = real.general();
+        CpuState.GeneralRegisters general = new CpuState.GeneralRegisters(g.eax(), g.ecx(), g.edx(), g.ebx(),
+                vmcs.read(GUEST_RSP), g.ebp(), g.esi(), g.edi(), vmcs.read(GUEST_RIP), vmcs.read(GUEST_RFLAGS));
+        List<CpuState.SegmentRegister> segments = new ArrayList<>(6);
+        for (int s = Cpu.ES; s <= Cpu.GS; s++) {
+            segments.add(guestSegment(s));
+        }
+        CpuState.SegmentRegister ss = segments.get(Cpu.SS);
+        CpuState.SystemRegisters system = new CpuState.SystemRegisters(memoryMode.guestCr0(vmcs.read(GUEST_CR0)),
+                real.system().cr2(), memoryMode.guestCr3(vmcs.read(GUEST_CR3)),
+                memoryMode.guestCr4(vmcs.read(GUEST_CR4)),
+                new CpuState.TableRegister(vmcs.read(GUEST_GDTR_BASE), vmcs.read(GUEST_GDTR_LIMIT)),
+                new CpuState.TableRegister(vmcs.read(GUEST_IDTR_BASE), vmcs.read(GUEST_IDTR_LIMIT)),
+                guestSegment(6), guestSegment(7), ss.attributes() >>> 5 & 3,
+                vmcs.read(GUEST_ACTIVITY_STATE) == HLT);
+        return new CpuState(general, List.copyOf(segments), system, real.fpu(), real.retiredInstructions());
+    }
+
+    private CpuState.SegmentRegister guestSegment(int register) {
+        int rights = vmcs.read(VmcsField.guestAccessRights(register));
+        return new CpuState.SegmentRegister(vmcs.read(VmcsField.guestSelector(register)),
+                vmcs.read(VmcsField.guestBase(register)), vmcs.read(VmcsField.guestLimit(register)),
+                (rights & UNUSABLE) != 0 ? 0 : rights);
+    }
+
+    @Override
+    public Optional<VirtualizationLimit> limitReached() {
+        return Optional.ofNullable(limitReached);
+    }
+
+    @Override
+    public void close() {
+        cpu.setHypervisorEntryPage(0, null);
+    }
+}

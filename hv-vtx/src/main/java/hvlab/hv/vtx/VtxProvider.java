@@ -1,0 +1,65 @@
+package hvlab.hv.vtx;
+
+import hvlab.spi.Availability;
+import hvlab.spi.Capability;
+import hvlab.spi.HostContext;
+import hvlab.spi.Hypervisor;
+import hvlab.spi.HypervisorProvider;
+import hvlab.spi.HypervisorType;
+import hvlab.spi.MachineDescription;
+import hvlab.spi.VirtualizationLimit;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/** Intel VT-x: the unmodified lab kernel in VMX non-root operation, its memory behind shadow page tables. */
+public final class VtxProvider implements HypervisorProvider {
+    /** RAM the guest needs besides the hypervisor's 4 MiB: the lab kernel wants 8 MiB. */
+    private static final long MINIMUM_RAM = VmmLayout.SIZE + (8L << 20);
+
+    @Override
+    public String id() {
+        return "vtx";
+    }
+
+    @Override
+    public String description() {
+        return "Intel VT-x: unmodified guests in VMX non-root operation, shadow page tables (EPT to come)";
+    }
+
+    @Override
+    public HypervisorType type() {
+        return HypervisorType.TYPE_1;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.VMX, Capability.SHADOW_PAGING, Capability.UNMODIFIED_GUESTS);
+    }
+
+    /**
+     * Hardware task switches exit unconditionally in VMX non-root operation (SDM Vol. 3C 25.4.2) and this hypervisor
+     * does not emulate them yet: a guest that switches tasks stops there.
+     */
+    @Override
+    public Set<VirtualizationLimit> knownLimits() {
+        return EnumSet.of(VirtualizationLimit.HARDWARE_TASK_SWITCH);
+    }
+
+    @Override
+    public Availability probe(MachineDescription machine) {
+        if (machine.cpus() != 1) {
+            return Availability.unavailable("vtx runs one CPU; the machine has " + machine.cpus());
+        }
+        if (machine.ramBytes() < MINIMUM_RAM) {
+            return Availability.unavailable("vtx needs " + (MINIMUM_RAM >> 20) + " MiB of RAM (4 MiB for the"
+                    + " hypervisor); the machine has " + (machine.ramBytes() >> 20));
+        }
+        return Availability.available();
+    }
+
+    @Override
+    public Hypervisor create(HostContext context) {
+        return new VtxHypervisor(context, MemoryMode.configured());
+    }
+}
