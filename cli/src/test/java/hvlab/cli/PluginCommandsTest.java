@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PluginCommandsTest {
     /** The providers the command ships with: native and the reactor's plugin modules. */
-    private static final String BUILT_IN = "native, xen-pv, vtx";
+    private static final String BUILT_IN = "native, xen-pv, vtx, vtx-ept";
 
     private static final int LAB_SUCCESS = 16;
 
