@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PluginCommandsTest {
     /** The providers the command ships with: native and the reactor's plugin modules. */
-    private static final String BUILT_IN = "native, xen-pv, vtx";
+    private static final String BUILT_IN = "native, xen-pv, vtx, vtx-ept";
 
     private static final int LAB_SUCCESS = 16;
 
@@ -179,10 +179,12 @@ class PluginCommandsTest {
         assertThat(table.get(3)).startsWith("  xen-pv ").contains("Type I", "paravirt-hypercalls", "available");
         assertThat(table.get(4)).startsWith("  vtx ").contains("Type I", "vmx, shadow-paging, unmodified-guests",
                 "available");
-        assertThat(table.get(5)).startsWith("  " + GOOD_MODULAR + " ")
+        assertThat(table.get(5)).startsWith("  vtx-ept ").contains("Type I", "vmx, ept, unmodified-guests",
+                "available");
+        assertThat(table.get(6)).startsWith("  " + GOOD_MODULAR + " ")
                 .contains("Type I", "unmodified-guests, trap-and-emulate", "available", "test double");
-        assertThat(table.get(6)).startsWith("  " + GOOD_CLASS_PATH + " ");
-        assertThat(table.get(7)).startsWith("  " + UNAVAILABLE + " ").contains("unavailable: the CPU has no VMX");
+        assertThat(table.get(7)).startsWith("  " + GOOD_CLASS_PATH + " ");
+        assertThat(table.get(8)).startsWith("  " + UNAVAILABLE + " ").contains("unavailable: the CPU has no VMX");
     }
 
     @Test

@@ -57,7 +57,8 @@ class ProviderRegistryTest {
         ProviderRegistry registry = load(MACHINE, jar);
 
         assertThat(registry.problems()).isEmpty();
-        assertThat(registry.ids()).containsExactly(ProviderRegistry.NATIVE, "xen-pv", "vtx", "minor"); // in the reactor
+        assertThat(registry.ids()) // in the reactor
+                .containsExactly(ProviderRegistry.NATIVE, "xen-pv", "vtx", "vtx-ept", "minor");
     }
 
     @Test

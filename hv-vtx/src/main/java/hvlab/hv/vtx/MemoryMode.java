@@ -6,7 +6,7 @@ import java.util.Locale;
 enum MemoryMode {
     /** Shadow page tables as a virtual TLB: CR3 loads, INVLPG and #PF exit (Adams &amp; Agesen's VT-x). */
     SHADOW,
-    /** Extended page tables: the processor walks guest and EPT tables (not offered by this processor yet). */
+    /** Extended page tables: the processor walks the guest's tables and the hypervisor's EPT tables. */
     EPT;
 
     static final String PROPERTY = "hvlab.vtx.memory";

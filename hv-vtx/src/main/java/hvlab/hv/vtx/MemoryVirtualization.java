@@ -12,25 +12,45 @@ interface MemoryVirtualization {
     /** Primary processor-based controls the mode needs (SDM Vol. 3C 24.6.2). */
     int processorControls();
 
+    /** Secondary processor-based controls the mode needs (24.6.2, Table 24-7), with PROC_SECONDARY_CONTROLS. */
+    default int secondaryControls() {
+        return 0;
+    }
+
     /** Exceptions that must exit (24.6.3). */
     int exceptionBitmap();
 
     /** Writes the guest's CR0, CR3 and CR4 (with masks and read shadows) from the state the loader left. */
     void start(int cr0, int cr3, int cr4);
 
+    /** The guest's CR0 and CR4 as it believes them, and as the processor runs it. */
+    ControlRegisterShadows controlRegisters();
+
     /** CR0, CR3 and CR4 as the guest believes them, given the processor's values in non-root operation. */
-    int guestCr0(int real);
+    default int guestCr0(int real) {
+        return controlRegisters().guestCr0(real);
+    }
 
     int guestCr3(int real);
 
-    int guestCr4(int real);
+    default int guestCr4(int real) {
+        return controlRegisters().guestCr4(real);
+    }
 
-    /** A guest MOV to CR0, CR3 or CR4 that exited; false when the guest's own processor would raise #GP(0). */
-    boolean writeControlRegister(int cr, int value);
+    /** A guest MOV to CR0 (ET set), CR3 or CR4 that exited, with a value {@link ControlRegisterShadows#isValid}. */
+    void writeControlRegister(int cr, int value);
 
     /** A #PF that exited: {@link #RESOLVED}, or the error code of the #PF the guest itself must see. */
     int pageFault(int linear, int errorCode);
 
     /** A guest INVLPG that exited. */
     void invalidatePage(int linear);
+
+    /**
+     * An EPT violation (exit 48, qualification as in 27.2.1 Table 27-7) at guest-physical {@code gpa}: true when
+     * resolved and the guest may retry the access. Only the EPT mode takes these exits.
+     */
+    default boolean eptViolation(int gpa, long qualification) {
+        throw new IllegalStateException("an EPT violation without EPT");
+    }
 }

@@ -28,10 +28,6 @@ final class ShadowPaging implements MemoryVirtualization {
             PS = GuestPageWalk.PS;
     static final int CR0_MASK = Cpu.CR0_PE | Cpu.CR0_NE | Cpu.CR0_WP | Cpu.CR0_PG;
     static final int CR4_MASK = Cpu.CR4_PSE | Cpu.CR4_PGE | Cpu.CR4_PAE | VmxCapabilities.CR4_FIXED0;
-    /** CR4 bits the guest's processor has: this one's, without VMX (which the guest is not offered). */
-    private static final int GUEST_CR4_BITS = VmxCapabilities.CR4_FIXED1 & ~VmxCapabilities.CR4_FIXED0;
-    /** Where a guest mapping of the hypervisor's RAM goes instead: physical space nothing decodes. */
-    private static final int NOTHING_THERE = 0xFD000000;
 
     private final PhysicalMemory memory;
     private final CurrentVmcs vmcs;
@@ -41,7 +37,8 @@ final class ShadowPaging implements MemoryVirtualization {
     /** Per directory slot, the pool page holding its shadow table, or -1. */
     private final int[] tableOf = new int[1024];
     private int poolUsed;
-    private int cr0, cr3, cr4;
+    private final ControlRegisterShadows shadows;
+    private int cr3;
     private final Counter fills, reflected, flushes, invalidations;
 
     ShadowPaging(PhysicalMemory memory, Cpu cpu, CurrentVmcs vmcs, VmmLayout layout, Counters counters) {
@@ -55,6 +52,7 @@ final class ShadowPaging implements MemoryVirtualization {
         this.reflected = counters.counter(family, "#PF: the guest's own, injected");
         this.flushes = counters.counter(family, "shadow flushes (CR3 load, paging mode)");
         this.invalidations = counters.counter(family, "INVLPG: shadow entries dropped");
+        this.shadows = new ControlRegisterShadows(vmcs, CR0_MASK, CR4_MASK);
         Arrays.fill(tableOf, -1);
     }
 
@@ -73,9 +71,7 @@ final class ShadowPaging implements MemoryVirtualization {
         for (int slot = 0; slot < 1024; slot++) {
             memory.writeU32(directory + slot * 4, 0);
         }
-        vmcs.write(CR0_GUEST_HOST_MASK, CR0_MASK);
-        vmcs.write(CR4_GUEST_HOST_MASK, CR4_MASK);
-        vmcs.write(CR3_TARGET_COUNT, 0);
+        shadows.writeMasks();
         vmcs.write(GUEST_CR3, directory);
         this.cr3 = cr3;
         loadCr0(cr0);
@@ -83,8 +79,8 @@ final class ShadowPaging implements MemoryVirtualization {
     }
 
     @Override
-    public int guestCr0(int real) {
-        return real & ~CR0_MASK | cr0 & CR0_MASK;
+    public ControlRegisterShadows controlRegisters() {
+        return shadows;
     }
 
     @Override
@@ -93,24 +89,14 @@ final class ShadowPaging implements MemoryVirtualization {
     }
 
     @Override
-    public int guestCr4(int real) {
-        return real & ~CR4_MASK | cr4 & CR4_MASK;
-    }
-
-    @Override
-    public boolean writeControlRegister(int cr, int value) {
+    public void writeControlRegister(int cr, int value) {
         switch (cr) {
             case 0 -> {
-                value |= Cpu.CR0_ET;
-                if ((value & Cpu.CR0_PG) != 0 && (value & Cpu.CR0_PE) == 0
-                        || (value & Cpu.CR0_NW) != 0 && (value & Cpu.CR0_CD) == 0) {
-                    return false; // SDM Vol. 2B "MOV to control register"
-                }
                 if ((value & Cpu.CR0_PE) == 0) {
                     throw new UnsupportedGuestOperation("the guest leaves protected mode (real mode needs"
                             + " unrestricted guest, hence EPT)");
                 }
-                int changed = cr0 ^ value;
+                int changed = shadows.cr0() ^ value;
                 loadCr0(value);
                 if ((changed & (Cpu.CR0_PG | Cpu.CR0_WP)) != 0) {
                     flush();
@@ -121,10 +107,7 @@ final class ShadowPaging implements MemoryVirtualization {
                 flush();
             }
             case 4 -> {
-                if ((value & ~GUEST_CR4_BITS) != 0) {
-                    return false;
-                }
-                int changed = cr4 ^ value;
+                int changed = shadows.cr4() ^ value;
                 loadCr4(value);
                 if ((changed & (Cpu.CR4_PSE | Cpu.CR4_PGE)) != 0) {
                     flush();
@@ -132,25 +115,20 @@ final class ShadowPaging implements MemoryVirtualization {
             }
             default -> throw new IllegalArgumentException("CR" + cr);
         }
-        return true;
     }
 
     private void loadCr0(int value) {
-        cr0 = value;
-        vmcs.write(CR0_READ_SHADOW, value);
-        vmcs.write(GUEST_CR0, value | VmxCapabilities.CR0_FIXED0 | Cpu.CR0_WP);
+        shadows.loadCr0(value, value | VmxCapabilities.CR0_FIXED0 | Cpu.CR0_WP);
     }
 
     private void loadCr4(int value) {
-        cr4 = value;
-        vmcs.write(CR4_READ_SHADOW, value);
-        vmcs.write(GUEST_CR4, value & ~CR4_MASK | VmxCapabilities.CR4_FIXED0); // the shadow maps 4 KiB pages
+        shadows.loadCr4(value, value & ~CR4_MASK | VmxCapabilities.CR4_FIXED0); // the shadow maps 4 KiB pages
     }
 
     @Override
     public int pageFault(int linear, int errorCode) {
         boolean write = (errorCode & GuestPageWalk.PF_WRITE) != 0, user = (errorCode & GuestPageWalk.PF_USER) != 0;
-        long t = walk.translate(linear, write, user, cr0, cr3, cr4);
+        long t = walk.translate(linear, write, user, shadows.cr0(), cr3, shadows.cr4());
         if (t < 0) {
             reflected.increment();
             return (int) (-1 - t);
@@ -162,21 +140,13 @@ final class ShadowPaging implements MemoryVirtualization {
             writable = dirty && guestWritable;
             userOk = true;
         } else {
-            boolean wp = (cr0 & Cpu.CR0_WP) != 0;
+            boolean wp = (shadows.cr0() & Cpu.CR0_WP) != 0;
             writable = dirty && (guestWritable || !wp);
             userOk = (rights & US) != 0 && (guestWritable || !writable); // WP=0 writes keep ring 3 out
         }
-        setEntry(linear, machineFrame(frame) | P | (writable ? RW : 0) | (userOk ? US : 0));
+        setEntry(linear, layout.machineAddress(frame) | P | (writable ? RW : 0) | (userOk ? US : 0));
         fills.increment();
         return RESOLVED;
-    }
-
-    /** Guest-physical to machine: the same below the hypervisor, nothing in its RAM, the device space above. */
-    private int machineFrame(int guestFrame) {
-        if (walk.isGuestRam(guestFrame) || Integer.compareUnsigned(guestFrame, memory.ramSize()) >= 0) {
-            return guestFrame;
-        }
-        return NOTHING_THERE + (guestFrame - layout.guestRamBytes());
     }
 
     private void setEntry(int linear, int entry) {
@@ -208,9 +178,9 @@ final class ShadowPaging implements MemoryVirtualization {
         }
         invalidations.increment();
         int table = table(slot);
-        boolean paging = (cr0 & Cpu.CR0_PG) != 0;
+        boolean paging = (shadows.cr0() & Cpu.CR0_PG) != 0;
         int pde = paging ? walk.directoryEntry(linear, cr3) : 0;
-        if (paging && (pde & (P | PS)) == (P | PS) && (cr4 & Cpu.CR4_PSE) != 0) {
+        if (paging && (pde & (P | PS)) == (P | PS) && (shadows.cr4() & Cpu.CR4_PSE) != 0) {
             for (int k = 0; k < 1024; k++) {
                 memory.writeU32(table + k * 4, 0);
             }

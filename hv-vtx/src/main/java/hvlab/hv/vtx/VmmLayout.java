@@ -17,8 +17,13 @@ record VmmLayout(int base) {
     static final int HOST_TSS = 0x6000;
     static final int ENTRY_PAGE = 0x7000;
     static final int STACK_TOP = 0x10000;
-    static final int SHADOW_DIRECTORY = 0x10000;
+    /** From here to the end, the memory mode's tables: the shadow directory and pool, or the EPT structures. */
+    static final int MEMORY_MODE_AREA = 0x10000;
+    static final int SHADOW_DIRECTORY = MEMORY_MODE_AREA;
     static final int SHADOW_POOL = 0x11000;
+
+    /** Where a guest's access to the hypervisor's RAM goes instead: physical space nothing decodes. */
+    static final int NOTHING_THERE = 0xFD000000;
 
     /** In the entry page: VM exits arrive at offset 0, host vectors at {@link #hostVectorOffset(int)}. */
     static final int EXIT_OFFSET = 0;
@@ -34,6 +39,19 @@ record VmmLayout(int base) {
     /** The RAM the guest owns: everything below the hypervisor. */
     int guestRamBytes() {
         return base;
+    }
+
+    /** Whether a guest-physical address is the hypervisor's RAM, which the guest does not have. */
+    boolean isHidden(int guestPhysical) {
+        return Integer.compareUnsigned(guestPhysical - base, SIZE) < 0;
+    }
+
+    /**
+     * Guest-physical to machine: the same below the hypervisor and in the device space above RAM; the hypervisor's
+     * RAM becomes {@link #NOTHING_THERE}, so that the guest finds no RAM there, as on a machine without it.
+     */
+    int machineAddress(int guestPhysical) {
+        return isHidden(guestPhysical) ? NOTHING_THERE + (guestPhysical - base) : guestPhysical;
     }
 
     int at(int offset) {

@@ -34,7 +34,8 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * devices for now), HLT, external interrupts (acknowledged on exit, injected when the guest's RFLAGS.IF and
  * interruptibility allow, interrupt-window exiting otherwise), CPUID (VMX is hidden from the guest), the VMX
  * instructions (#UD, as on the guest's processor without VMX), the VMX MSRs through the MSR bitmap (#GP), triple
- * faults and task switches; plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF).
+ * faults and task switches; plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF;
+ * EPT: violations in the hypervisor's RAM, and CR0.NE or CR4.VMXE writes).
  */
 final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private static final int ACTIVE = 0, HLT = 1;
@@ -70,8 +71,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         this.counters = new VtxCounters(context.counters());
         this.memoryMode = switch (mode) {
             case SHADOW -> new ShadowPaging(memory, cpu, vmcs, layout, context.counters());
-            case EPT -> throw new IllegalArgumentException("EPT is not offered by this processor yet"
-                    + " (VmxCapabilities.EPT)");
+            case EPT -> new ExtendedPageTables(memory, vmcs, layout, context.counters());
         };
         cpu.setVmxSupported(true);
     }
@@ -164,6 +164,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 | PROC_MSR_BITMAPS | memoryMode.processorControls();
         vmcs.write(PIN_BASED_CONTROLS, pinControls);
         vmcs.write(PRIMARY_PROCESSOR_CONTROLS, processorControls);
+        if ((processorControls & PROC_SECONDARY_CONTROLS) != 0) {
+            vmcs.write(SECONDARY_PROCESSOR_CONTROLS, memoryMode.secondaryControls());
+        }
         vmcs.write(VM_EXIT_CONTROLS, VmxCapabilities.EXIT_MUST_BE_1 | EXIT_ACKNOWLEDGE_INTERRUPT);
         vmcs.write(VM_ENTRY_CONTROLS, VmxCapabilities.ENTRY_MUST_BE_1);
         vmcs.write(EXCEPTION_BITMAP, memoryMode.exceptionBitmap());
@@ -295,6 +298,18 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             }
             case ExitReason.CONTROL_REGISTER_ACCESS -> controlRegisterAccess();
             case ExitReason.IO_INSTRUCTION -> io();
+            case ExitReason.EPT_VIOLATION -> {
+                int gpa = vmcs.read(GUEST_PHYSICAL_ADDRESS);
+                if (!memoryMode.eptViolation(gpa, vmcs.read(EXIT_QUALIFICATION) & 0xFFFFFFFFL)) {
+                    stop("an EPT violation at guest-physical 0x" + Integer.toHexString(gpa) + ", which is mapped");
+                    return false;
+                }
+            }
+            case ExitReason.EPT_MISCONFIGURATION -> {
+                stop("an EPT misconfiguration at guest-physical 0x"
+                        + Integer.toHexString(vmcs.read(GUEST_PHYSICAL_ADDRESS)));
+                return false;
+            }
             case ExitReason.RDMSR, ExitReason.WRMSR -> fault(13, 0); // the guest's processor has no VMX MSRs
             case ExitReason.GETSEC, ExitReason.VMCALL, ExitReason.VMCLEAR, ExitReason.VMLAUNCH,
                  ExitReason.VMPTRLD, ExitReason.VMPTRST, ExitReason.VMREAD, ExitReason.VMRESUME,
@@ -364,16 +379,18 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         int cr = qualification & 15, type = qualification >>> 4 & 3, register = qualification >>> 8 & 15;
         switch (type) {
             case 0 -> {
-                if (!memoryMode.writeControlRegister(cr, guestRegister(register))) {
+                int value = guestRegister(register) | (cr == 0 ? Cpu.CR0_ET : 0);
+                if (!ControlRegisterShadows.isValid(cr, value)) {
                     fault(13, 0);
                     return;
                 }
+                memoryMode.writeControlRegister(cr, value);
             }
             case 1 -> setGuestRegister(register, memoryMode.guestCr3(vmcs.read(GUEST_CR3)));
             case 3 -> { // LMSW: loads MP, EM, TS and sets PE, never clears it
                 int cr0 = memoryMode.guestCr0(vmcs.read(GUEST_CR0));
                 int msw = qualification >>> 16;
-                memoryMode.writeControlRegister(0, cr0 & ~0xE | msw & 0xF | cr0 & 1);
+                memoryMode.writeControlRegister(0, cr0 & ~0xE | msw & 0xF | cr0 & 1); // always valid
             }
             default -> throw new UnsupportedGuestOperation("CLTS exited (TS is not in the CR0 mask)");
         }

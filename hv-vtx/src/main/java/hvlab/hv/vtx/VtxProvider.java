@@ -12,19 +12,34 @@ import hvlab.spi.VirtualizationLimit;
 import java.util.EnumSet;
 import java.util.Set;
 
-/** Intel VT-x: the unmodified lab kernel in VMX non-root operation, its memory behind shadow page tables. */
-public final class VtxProvider implements HypervisorProvider {
+/**
+ * Intel VT-x: the unmodified lab kernel in VMX non-root operation. {@code vtx} virtualizes its memory with shadow
+ * page tables (or EPT, with {@code -Dhvlab.vtx.memory=ept}); {@link VtxEptProvider {@code vtx-ept}} always with EPT.
+ */
+public sealed class VtxProvider implements HypervisorProvider permits VtxEptProvider {
     /** RAM the guest needs besides the hypervisor's 4 MiB: the lab kernel wants 8 MiB. */
     private static final long MINIMUM_RAM = VmmLayout.SIZE + (8L << 20);
 
+    /** The mode, or null: the one {@link MemoryMode#configured()} names when the hypervisor is created. */
+    private final MemoryMode mode;
+
+    public VtxProvider() {
+        this(null);
+    }
+
+    VtxProvider(MemoryMode mode) {
+        this.mode = mode;
+    }
+
     @Override
     public String id() {
-        return "vtx";
+        return mode == MemoryMode.EPT ? "vtx-ept" : "vtx";
     }
 
     @Override
     public String description() {
-        return "Intel VT-x: unmodified guests in VMX non-root operation, shadow page tables (EPT to come)";
+        return mode == MemoryMode.EPT ? "Intel VT-x with EPT: unmodified guests, the processor walks extended page"
+                + " tables" : "Intel VT-x: unmodified guests in VMX non-root operation, shadow page tables";
     }
 
     @Override
@@ -34,7 +49,8 @@ public final class VtxProvider implements HypervisorProvider {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.VMX, Capability.SHADOW_PAGING, Capability.UNMODIFIED_GUESTS);
+        return EnumSet.of(Capability.VMX, mode == MemoryMode.EPT ? Capability.EPT : Capability.SHADOW_PAGING,
+                Capability.UNMODIFIED_GUESTS);
     }
 
     /**
@@ -60,6 +76,6 @@ public final class VtxProvider implements HypervisorProvider {
 
     @Override
     public Hypervisor create(HostContext context) {
-        return new VtxHypervisor(context, MemoryMode.configured());
+        return new VtxHypervisor(context, mode != null ? mode : MemoryMode.configured());
     }
 }

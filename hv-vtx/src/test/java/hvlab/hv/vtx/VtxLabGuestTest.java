@@ -10,33 +10,36 @@ import hvlab.hw.stats.Counters;
 import hvlab.spi.GuestImage;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.VirtualizationLimit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The unmodified lab kernel under vtx prints native's lines and exits with native's value. */
+/** The unmodified lab kernel under vtx, in both memory modes, prints native's lines and exits with native's value. */
 class VtxLabGuestTest {
     private static final long BUDGET = 2_000_000_000L;
 
     record Run(String console, RunOutcome outcome, List<Counters.CounterValue> statistics,
             Optional<VirtualizationLimit> limit) { }
 
-    static Run run(LabGuest guest, boolean underVtx) throws BootImageException {
+    /** Runs the guest under vtx with {@code mode}, or on the bare machine when it is null. */
+    static Run run(LabGuest guest, MemoryMode mode) throws BootImageException {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         GuestImage image = new GuestImage.Multiboot("lab.elf", guest.kernelImage(), guest.commandLine());
         try (Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(console::write).build()) {
             RunOutcome outcome;
             Optional<VirtualizationLimit> limit = Optional.empty();
-            if (underVtx) {
-                try (Hypervisor vtx = new VtxProvider().create(new MachineHostContext(machine, machine.description(),
-                        System.getLogger("vtx")))) {
+            if (mode != null) {
+                try (Hypervisor vtx = new VtxProvider(mode).create(new MachineHostContext(machine,
+                        machine.description(), System.getLogger("vtx")))) {
                     vtx.boot(image);
                     outcome = vtx.run(BUDGET);
                     limit = vtx.limitReached();
@@ -49,21 +52,28 @@ class VtxLabGuestTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"hello", "syscall", "pgfault", "ptemod", "forkwait", "wildmem"})
-    void printsNativesLinesAndExitsWithNativesValue(String name) throws BootImageException {
+    static Stream<Arguments> workloadsInBothModes() {
+        return Stream.of(MemoryMode.values()).flatMap(mode -> Stream.of("hello", "syscall", "pgfault", "ptemod",
+                "forkwait", "wildmem").map(name -> Arguments.of(mode, name)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("workloadsInBothModes")
+    void printsNativesLinesAndExitsWithNativesValue(MemoryMode mode, String name) throws BootImageException {
         LabGuest guest = LabGuests.find(name).orElseThrow();
-        Run vtx = run(guest, true), bare = run(guest, false);
+        Run vtx = run(guest, mode), bare = run(guest, null);
         assertThat(LabGuests.maskTimeDependent(vtx.console()))
                 .isEqualTo(LabGuests.maskTimeDependent(bare.console()));
         assertThat(vtx.outcome()).isEqualTo(bare.outcome());
         assertThat(vtx.statistics()).anyMatch(v -> v.family().equals(Counters.EXITS));
     }
 
-    @Test
-    void selftestStopsAtItsFirstHardwareTaskSwitchHavingPrintedNativesLines() throws BootImageException {
+    @ParameterizedTest
+    @EnumSource(MemoryMode.class)
+    void selftestStopsAtItsFirstHardwareTaskSwitchHavingPrintedNativesLines(MemoryMode mode)
+            throws BootImageException {
         LabGuest guest = LabGuests.find("selftest").orElseThrow();
-        Run vtx = run(guest, true), bare = run(guest, false);
+        Run vtx = run(guest, mode), bare = run(guest, null);
         assertThat(vtx.limit()).contains(VirtualizationLimit.HARDWARE_TASK_SWITCH);
         assertThat(vtx.outcome()).isInstanceOf(RunOutcome.Shutdown.class);
         assertThat(LabGuests.maskTimeDependent(bare.console()))

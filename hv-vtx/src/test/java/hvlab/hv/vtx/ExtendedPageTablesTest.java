@@ -1,0 +1,124 @@
+package hvlab.hv.vtx;
+
+import hvlab.guests.LabGuest;
+import hvlab.guests.LabGuests;
+import hvlab.hw.boot.BootImageException;
+import hvlab.hw.cpu.vmx.ExitReason;
+import hvlab.hw.machine.Machine;
+import hvlab.hw.machine.MachineHostContext;
+import hvlab.hw.memory.PhysicalMemory;
+import hvlab.hw.stats.Counters;
+import hvlab.spi.GuestImage;
+import hvlab.spi.Hypervisor;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The EPT map the hypervisor builds (SDM Vol. 3C 28.2.2): guest RAM and the device space one to one, its own RAM
+ * unmapped until the guest reaches for it, and then mapped to nothing; and a guest's own paging exits nothing.
+ */
+class ExtendedPageTablesTest {
+    private static final int RAM = 128 << 20;
+    private static final VmmLayout LAYOUT = VmmLayout.atTopOf(RAM);
+
+    @Test
+    void mapsGuestRamAndDevicesOneToOneAndHidesTheHypervisorsRam() {
+        try (Machine machine = machine()) {
+            PhysicalMemory memory = memoryOf(machine);
+            long eptp = eptOf(machine).build();
+            assertThat(eptp & 0xFFF).as("WB, 4-level walk, A/D flags (24.6.11)").isEqualTo(0x5E);
+            assertThat(translate(memory, eptp, 0x00123456)).isEqualTo(0x00123456L);
+            assertThat(translate(memory, eptp, LAYOUT.guestRamBytes() - 4)).isEqualTo(LAYOUT.guestRamBytes() - 4L);
+            assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC").isEqualTo(0xFEE00080L);
+            assertThat(translate(memory, eptp, 0xFEC00000)).as("IOAPIC").isEqualTo(0xFEC00000L);
+            assertThat(translate(memory, eptp, 0xFFFFFFF0)).as("the reset vector's ROM").isEqualTo(0xFFFFFFF0L);
+            assertThat(translate(memory, eptp, LAYOUT.at(VmmLayout.VMCS))).as("the VMCS").isEqualTo(-1L);
+            assertThat(translate(memory, eptp, RAM - 4)).isEqualTo(-1L);
+        }
+    }
+
+    @Test
+    void aVmmWhoseRamIsNotTwoMegabyteAlignedMapsTheSharedRegionWith4KPages() {
+        try (Machine machine = machine()) {
+            VmmLayout layout = new VmmLayout(RAM - VmmLayout.SIZE - 0x3000);
+            long eptp = new ExtendedPageTables(memoryOf(machine), null, layout, machine.counters()).build();
+            assertThat(translate(memoryOf(machine), eptp, layout.guestRamBytes() - 8))
+                    .isEqualTo(layout.guestRamBytes() - 8L);
+            assertThat(translate(memoryOf(machine), eptp, layout.guestRamBytes())).isEqualTo(-1L);
+            assertThat(translate(memoryOf(machine), eptp, RAM - 0x3000)).as("above the hypervisor")
+                    .isEqualTo(RAM - 0x3000L);
+        }
+    }
+
+    @Test
+    void aViolationInTheHypervisorsRamMapsThatPageToNothingAndNoOther() {
+        try (Machine machine = machine()) {
+            ExtendedPageTables ept = eptOf(machine);
+            long eptp = ept.build();
+            int vmcsRegion = LAYOUT.at(VmmLayout.VMCS);
+
+            assertThat(ept.eptViolation(vmcsRegion + 8, 2)).isTrue();
+            assertThat(ept.eptViolation(0x1000, 2)).as("mapped guest RAM is no business of a violation").isFalse();
+
+            assertThat(translate(memoryOf(machine), eptp, vmcsRegion + 8))
+                    .isEqualTo((VmmLayout.NOTHING_THERE & 0xFFFFFFFFL) + VmmLayout.VMCS + 8);
+            assertThat(translate(memoryOf(machine), eptp, vmcsRegion + 0x1000)).isEqualTo(-1L);
+            assertThat(machine.statistics()).anyMatch(v -> v.family().equals("EPT") && v.value() == 1);
+        }
+    }
+
+    @Test
+    void theGuestsPagingExitsNothing() throws BootImageException {
+        try (Machine machine = bootedUnderEpt("pgfault")) {
+            assertThat(machine.statistics())
+                    .noneMatch(v -> v.family().equals(Counters.EXITS) && (v.key().equals(ExitReason.name(
+                            ExitReason.CONTROL_REGISTER_ACCESS)) || v.key().equals(ExitReason.name(ExitReason.INVLPG))
+                            || v.key().equals(ExitReason.name(ExitReason.EXCEPTION_OR_NMI))))
+                    .noneMatch(v -> v.family().equals("shadow paging"));
+        }
+    }
+
+    private static PhysicalMemory memoryOf(Machine machine) {
+        return context(machine).memory();
+    }
+
+    private static MachineHostContext context(Machine machine) {
+        return new MachineHostContext(machine, machine.description(), System.getLogger("vtx"));
+    }
+
+    private static Machine machine() {
+        return Machine.builder().ramBytes(RAM).build();
+    }
+
+    private static ExtendedPageTables eptOf(Machine machine) {
+        return new ExtendedPageTables(memoryOf(machine), null, LAYOUT, machine.counters());
+    }
+
+    private static Machine bootedUnderEpt(String workload) throws BootImageException {
+        LabGuest guest = LabGuests.find(workload).orElseThrow();
+        Machine machine = Machine.builder().ramBytes(RAM).serialOutput(b -> { }).build();
+        Hypervisor vtx = new VtxEptProvider().create(context(machine));
+        vtx.boot(new GuestImage.Multiboot("lab.elf", guest.kernelImage(), guest.commandLine()));
+        vtx.run(2_000_000_000L);
+        return machine;
+    }
+
+    /** The EPT walk as the hypervisor's tables have it (PML4E 0, then PDPTE, PDE, PTE): the address, or -1. */
+    private static long translate(PhysicalMemory memory, long eptp, int gpa) {
+        long table = eptp & 0xFFFFF000L, address = gpa & 0xFFFFFFFFL;
+        for (int level = 4; level >= 1; level--) {
+            int at = (int) (table + ((address >>> (12 + 9 * (level - 1))) & 0x1FF) * 8);
+            long entry = memory.readU32(at) & 0xFFFFFFFFL;
+            if ((entry & 7) == 0) {
+                return -1;
+            }
+            if (level == 1 || level == 2 && (entry & 0x80) != 0) {
+                long offset = (1L << (12 + 9 * (level - 1))) - 1;
+                return entry & 0xFFFFF000L & ~offset | address & offset;
+            }
+            table = entry & 0xFFFFF000L;
+        }
+        throw new AssertionError();
+    }
+}
