@@ -2,6 +2,7 @@ package hvlab.hv.vtx;
 
 import hvlab.hw.cpu.vmx.ExitReason;
 import hvlab.hw.stats.Counter;
+import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counters;
 
 /** VM exits by reason and events injected on VM entry, in the machine's registry; counters are made on first use. */
@@ -21,11 +22,11 @@ final class VtxCounters {
     void exit(int reason) {
         int basic = reason & 0xFFFF;
         if (basic >= exits.length) {
-            counters.counter(Counters.EXITS, ExitReason.name(reason)).increment();
+            counters.counter(Counters.EXITS, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason)).increment();
             return;
         }
         if (exits[basic] == null) {
-            exits[basic] = counters.counter(Counters.EXITS, ExitReason.name(reason));
+            exits[basic] = counters.counter(Counters.EXITS, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason));
         }
         exits[basic].increment();
     }

@@ -7,6 +7,7 @@ import hvlab.hw.cpu.vmx.ExitReason;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.memory.PhysicalMemory;
+import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counters;
 import hvlab.spi.GuestImage;
 import hvlab.spi.Hypervisor;
@@ -72,9 +73,9 @@ class ExtendedPageTablesTest {
     void theGuestsPagingExitsNothing() throws BootImageException {
         try (Machine machine = bootedUnderEpt("pgfault")) {
             assertThat(machine.statistics())
-                    .noneMatch(v -> v.family().equals(Counters.EXITS) && (v.key().equals(ExitReason.name(
-                            ExitReason.CONTROL_REGISTER_ACCESS)) || v.key().equals(ExitReason.name(ExitReason.INVLPG))
-                            || v.key().equals(ExitReason.name(ExitReason.EXCEPTION_OR_NMI))))
+                    .noneMatch(v -> v.family().equals(Counters.EXITS) && (v.key().equals(exit(
+                            ExitReason.CONTROL_REGISTER_ACCESS)) || v.key().equals(exit(ExitReason.INVLPG))
+                            || v.key().equals(exit(ExitReason.EXCEPTION_OR_NMI))))
                     .noneMatch(v -> v.family().equals("shadow paging"));
         }
     }
@@ -120,5 +121,10 @@ class ExtendedPageTablesTest {
             table = entry & 0xFFFFF000L;
         }
         throw new AssertionError();
+    }
+
+    /** The counter key of a VM exit reason. */
+    private static String exit(int reason) {
+        return CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason);
     }
 }
