@@ -78,17 +78,28 @@ class LinuxBootDebianKernelTest {
             grep '^flags' /proc/cpuinfo | sed 's/^/script: /'
             """;
 
+    /** hvlab's console and outcome for the kernel with SCRIPT: one boot (about a minute) serves both tests. */
+    private static String bootedConsole;
+    private static RunOutcome bootedOutcome;
+
+    private static synchronized String bootOnHvlab() throws Exception {
+        if (bootedConsole == null) {
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            try (Machine machine = Machine.builder().ramBytes(RAM).serialOutput(console::write).build()) {
+                byte[] initrd = withFile(read("initrd.gz"), "test.sh", SCRIPT);
+                machine.boot(new GuestImage.LinuxKernel("vmlinuz", read("vmlinuz"), initrd, COMMAND_LINE));
+                bootedOutcome = machine.run(BUDGET);
+            }
+            bootedConsole = console.toString(StandardCharsets.ISO_8859_1);
+        }
+        return bootedConsole;
+    }
+
     @Test
     @DisplayName("boot.rst, zero-page.rst: the kernel prints the E820 map, initrd and command line it was handed, runs /init's script and powers off through ACPI S5")
     void kernelBootsToTheInitramfsRunsAScriptAndPowersOff() throws Exception {
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        RunOutcome outcome;
-        try (Machine machine = Machine.builder().ramBytes(RAM).serialOutput(console::write).build()) {
-            byte[] initrd = withFile(read("initrd.gz"), "test.sh", SCRIPT);
-            machine.boot(new GuestImage.LinuxKernel("vmlinuz", read("vmlinuz"), initrd, COMMAND_LINE));
-            outcome = machine.run(BUDGET);
-        }
-        String text = console.toString(StandardCharsets.ISO_8859_1);
+        String text = bootOnHvlab();
+        RunOutcome outcome = bootedOutcome;
         assertThat(outcome).as(text).isInstanceOf(RunOutcome.PowerOff.class);
 
         String release = Files.readString(cache.resolve("kernel-package")).split(" ")[0].replace("linux-image-", "");
@@ -102,6 +113,38 @@ class LinuxBootDebianKernelTest {
                 "script: processors 1", "hvlab-init: /test.sh exited with 0", "reboot: Power down");
         assertThat(text).containsPattern("script: flags\\s*: fpu .*\\bcx8\\b.*\\bcmov\\b");
         assertThat(text).doesNotContain("unchecked MSR access", "Oops", "BUG:", "WARNING:", "segfault", "panic");
+    }
+
+    /**
+     * The issue's parity check: the same kernel, initrd and command line on QEMU TCG print the same script lines.
+     * The flags line is left out: QEMU's default qemu32 CPU is another CPU model (SSE, PAE, the hypervisor bit).
+     */
+    @Test
+    @DisplayName("the script's lines on hvlab are QEMU TCG's for the same kernel, initrd and command line")
+    void theScriptPrintsWhatItPrintsOnQemu() throws Exception {
+        boolean qemu = java.util.stream.Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
+                .anyMatch(dir -> Files.isExecutable(Path.of(dir, "qemu-system-i386")));
+        if (!qemu && "1".equals(System.getenv("HVLAB_REQUIRE_QEMU"))) {
+            throw new IllegalStateException("qemu-system-i386 is required (HVLAB_REQUIRE_QEMU=1) but not on the PATH");
+        }
+        assumeTrue(qemu, "qemu-system-i386 is not on the PATH");
+        Path initrd = Files.createTempFile("hvlab-initrd", ".img");
+        try {
+            Files.write(initrd, withFile(read("initrd.gz"), "test.sh", SCRIPT));
+            Process process = new ProcessBuilder("qemu-system-i386", "-nodefaults", "-display", "none", "-m", "128",
+                    "-serial", "stdio", "-no-reboot", "-kernel", cache.resolve("vmlinuz").toString(), "-initrd",
+                    initrd.toString(), "-append", COMMAND_LINE).redirectErrorStream(true).start();
+            String onQemu = new String(process.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(process.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(scriptLines(bootOnHvlab())).isNotEmpty().isEqualTo(scriptLines(onQemu));
+        } finally {
+            Files.deleteIfExists(initrd);
+        }
+    }
+
+    private static java.util.List<String> scriptLines(String console) {
+        return console.lines().map(String::strip).filter(l -> l.startsWith("script: ") && !l.startsWith("script: flags"))
+                .toList();
     }
 
     /**
