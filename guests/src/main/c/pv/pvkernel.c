@@ -258,6 +258,24 @@ static int bench_pgfault(u32 n) {
     return sum == 0;
 }
 
+/* Change the PTE of one page of the current address space and flush it: on Xen a checked update_va_mapping with
+   UVMF_INVLPG, the store and the INVLPG in one hypercall. Two frames alternate; the last one must be mapped. */
+static int bench_ptemod(u32 n) {
+    u32 f0 = mfn_of((0x400000u >> 12) + 6), f1 = mfn_of((0x400000u >> 12) + 7);
+    u32 *w = (u32 *)TEST_BASE;
+    if (update_va_mapping(TEST_BASE, f0 << 12 | 0x27, 2) != 0) panic("update_va_mapping refused");
+    *w = 0;
+    if (update_va_mapping(TEST_BASE, f1 << 12 | 0x27, 2) != 0) panic("update_va_mapping refused");
+    *w = 1;
+    u64 t0 = rdtsc();
+    for (u32 i = 0; i < n; i++) update_va_mapping(TEST_BASE, ((i & 1) ? f1 : f0) << 12 | 0x27, 2);
+    u64 t = rdtsc() - t0;
+    u32 last = *(volatile u32 *)TEST_BASE;
+    update_va_mapping(TEST_BASE, 0, 2);
+    print_result("ptemod", n, t);
+    return last == ((n - 1) & 1);
+}
+
 /* The scratch region's L1: a fresh frame of the domain (zero, so it validates), hooked into the L2. */
 static void scratch_init(void) {
     p2m = (u32 *)si->mfn_list;
@@ -428,6 +446,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "callret")) ok = bench_callret(option("iterations", 1000000));
     else if (same(w, "divzero")) ok = bench_divzero(option("iterations", 20000));
     else if (same(w, "pgfault")) ok = bench_pgfault(option("iterations", 20000));
+    else if (same(w, "ptemod")) ok = bench_ptemod(option("iterations", 100000));
     else if (same(w, "attacks")) ok = attacks();
     else if (same(w, "events")) ok = events();
     else { puts("lab: unknown workload\n"); ok = 0; }
