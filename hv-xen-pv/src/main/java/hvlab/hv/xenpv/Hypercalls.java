@@ -102,6 +102,14 @@ final class Hypercalls {
         }
     }
 
+    private int read8(int virtual) throws GuestPointer {
+        try {
+            return xen.guestRead8(virtual);
+        } catch (DomainCrash unmapped) {
+            throw new GuestPointer();
+        }
+    }
+
     private void write32(int virtual, int value) throws GuestPointer {
         try {
             xen.guestWrite32(virtual, value);
@@ -262,13 +270,7 @@ final class Hypercalls {
             return EINVAL;
         }
         for (int k = 0; k < count; k++) {
-            int b;
-            try {
-                b = xen.guestRead8(buffer + k);
-            } catch (DomainCrash unmapped) {
-                throw new GuestPointer();
-            }
-            cpu.outPort(0x3F8, 1, b);
+            cpu.outPort(0x3F8, 1, read8(buffer + k));
         }
         return 0;
     }

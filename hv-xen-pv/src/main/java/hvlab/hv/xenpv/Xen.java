@@ -199,9 +199,7 @@ final class Xen implements Hypervisor, HypervisorEntry {
         for (int mfn = XenLayout.FIRST_DOMAIN_FRAME; mfn <= layout.lastDomainFrame(); mfn++) {
             if (frames.owner(mfn) == FrameTable.FREE) {
                 frames.assign(mfn, domainId);
-                for (int k = 0; k < 4096; k += 4) {
-                    memory.writeU32((mfn << 12) + k, 0);
-                }
+                mm.clearFrame(mfn);
                 return mfn;
             }
         }

@@ -92,8 +92,10 @@ final class BlockCompiler {
             block.code32 = true;
             block.instructions = n;
             return block;
-        } catch (Throwable failure) { // MethodHandle.invoke declares Throwable; the constructor itself throws nothing
-            throw new IllegalStateException("cannot instantiate the block at eip 0x" + Integer.toHexString(eip), failure);
+        } catch (RuntimeException | Error unchecked) {
+            throw unchecked;
+        } catch (Throwable checked) { // MethodHandle.invoke declares Throwable; the constructor throws nothing checked
+            throw new IllegalStateException("cannot instantiate the block at eip 0x" + Integer.toHexString(eip), checked);
         }
     }
 

@@ -27,7 +27,6 @@ final class PrivilegedInstructions {
     private int at;
     private int segmentOverride;
     private boolean operand16;
-    private boolean repeat;
     private int modrm;
 
     PrivilegedInstructions(TrapAndEmulateMonitor monitor, Cpu cpu, VirtualCpu vcpu, GuestMemory guest) {
@@ -51,7 +50,6 @@ final class PrivilegedInstructions {
         at = trap.eip;
         segmentOverride = -1;
         operand16 = false;
-        repeat = false;
         for (;;) {
             int b = peek();
             switch (b) {
@@ -62,8 +60,7 @@ final class PrivilegedInstructions {
                 case 0x64 -> segmentOverride = Cpu.FS;
                 case 0x65 -> segmentOverride = Cpu.GS;
                 case 0x66 -> operand16 = true;
-                case 0xF2, 0xF3 -> repeat = true;
-                case 0xF0 -> { }
+                case 0xF0, 0xF2, 0xF3 -> { } // LOCK, REP: no string I/O is emulated
                 default -> {
                     return;
                 }

@@ -36,10 +36,10 @@ public final class DomainBuilder {
         int base = image.virtualBase();
         for (int pfn = 0; pfn < domain.pages; pfn++) {
             frames.assign(domain.machineFrame(pfn), domain.id);
-            zero(domain.machineFrame(pfn));
+            mm.clearFrame(domain.machineFrame(pfn));
         }
         frames.assign(domain.sharedInfoFrame, domain.id);
-        zero(domain.sharedInfoFrame);
+        mm.clearFrame(domain.sharedInfoFrame);
         memory.writeU8((domain.sharedInfoFrame << 12) + 1, 1); // vcpu_info[0].evtchn_upcall_mask: events off
         int end = 0;
         for (PvKernelImage.Segment segment : image.segments()) {
@@ -141,12 +141,6 @@ public final class DomainBuilder {
     private static int machine(Domain domain, int base, int virtual) {
         int offset = virtual - base;
         return domain.machineFrame(offset >>> 12) << 12 | (offset & 0xFFF);
-    }
-
-    private void zero(int mfn) {
-        for (int k = 0; k < 4096; k += 4) {
-            memory.writeU32((mfn << 12) + k, 0);
-        }
     }
 
     private static int pageUp(int value) {

@@ -34,6 +34,13 @@ public final class MemoryManager {
         return frames;
     }
 
+    /** Zeroes a frame before Xen gives it to a domain: no domain sees what another left there. */
+    public void clearFrame(int mfn) {
+        for (int k = 0; k < 4096; k += 4) {
+            memory.writeU32((mfn << 12) + k, 0);
+        }
+    }
+
     /** What Xen maps in its slots of every address space (its text, data, the read-only M2P). */
     public void setXenSlot(int slot, int entry) {
         xenSlots[slot - FIRST_XEN_SLOT] = entry;
