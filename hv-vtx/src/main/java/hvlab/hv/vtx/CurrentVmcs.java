@@ -2,11 +2,15 @@ package hvlab.hv.vtx;
 
 import hvlab.hw.cpu.Vmx;
 
+import static hvlab.hw.cpu.vmx.VmcsField.GUEST_INTERRUPTIBILITY_STATE;
+import static hvlab.hw.cpu.vmx.VmcsField.GUEST_RIP;
+
 /**
  * VMREAD and VMWRITE of the current VMCS, as the hypervisor's own instructions. A failure is a hypervisor bug (an
  * unknown or read-only field, no current VMCS), never something a guest can cause: it throws.
  */
 final class CurrentVmcs {
+    static final int BLOCKING_BY_STI_OR_MOV_SS = 3;
     private final Vmx vmx;
 
     CurrentVmcs(Vmx vmx) {
@@ -21,6 +25,15 @@ final class CurrentVmcs {
 
     void write(int field, long value) {
         check(vmx.vmwrite(field, value), "VMWRITE", field);
+    }
+
+    /** The instruction that exited has been emulated: RIP past it, and the STI / MOV SS shadow over (26.3.1.5). */
+    void advanceGuestRip(int length) {
+        write(GUEST_RIP, (read(GUEST_RIP) + length) & 0xFFFFFFFFL);
+        int interruptibility = read(GUEST_INTERRUPTIBILITY_STATE);
+        if ((interruptibility & BLOCKING_BY_STI_OR_MOV_SS) != 0) {
+            write(GUEST_INTERRUPTIBILITY_STATE, interruptibility & ~BLOCKING_BY_STI_OR_MOV_SS);
+        }
     }
 
     private static void check(int status, String instruction, int field) {

@@ -1,5 +1,6 @@
 package hvlab.hv.vtx;
 
+import hvlab.hv.vtx.devices.VirtualDevices;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.vmx.VmxCapabilities;
 import hvlab.hw.memory.PhysicalMemory;
@@ -15,11 +16,12 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * its paging exits. With unrestricted guest (26.3.1.1) it also runs with paging off as the loader left it.
  *
  * <p>The map, built once in the hypervisor's memory: guest RAM one to one with 2-MByte pages (write-back), the
- * device space above RAM (LAPIC, IOAPIC, the ROMs) one to one and uncacheable, and the hypervisor's RAM not mapped
- * at all. A guest access there is an EPT violation, resolved as the shadow mode resolves such a mapping: the page
- * becomes {@link VmmLayout#NOTHING_THERE}'s, so the guest reads all ones and its writes go nowhere, as on a machine
- * without that RAM, and the hypervisor's structures stay out of its reach. A 2-MByte region the hypervisor's RAM
- * shares with guest memory is mapped with 4-KByte pages.
+ * device space above RAM one to one and uncacheable except the two APIC pages, which belong to the VM's virtual
+ * APICs: they stay unmapped, and each access there is an EPT violation the hypervisor emulates ({@link
+ * DeviceExits}); and the hypervisor's RAM not mapped at all. A guest access there is an EPT violation, resolved as
+ * the shadow mode resolves such a mapping: the page becomes {@link VmmLayout#NOTHING_THERE}'s, so the guest reads
+ * all ones and its writes go nowhere, as on a machine without that RAM, and the hypervisor's structures stay out of
+ * its reach. A 2-MByte region the hypervisor's RAM or an APIC page shares with mapped space has 4-KByte pages.
  *
  * <p>CR0 and CR4 keep what VMX operation fixes: the masks give the hypervisor NE and VMXE, whose read shadows show
  * the guest its own values; every other bit is the guest's.
@@ -88,18 +90,27 @@ final class ExtendedPageTables implements MemoryVirtualization {
         }
         long hiddenStart = layout.at(0) & 0xFFFFFFFFL, hiddenEnd = hiddenStart + VmmLayout.SIZE;
         for (long region = 0; region < 1L << 32; region += LARGE) {
-            boolean overlaps = region < hiddenEnd && hiddenStart < region + LARGE;
+            boolean overlaps = region < hiddenEnd && hiddenStart < region + LARGE || holdsDevicePage(region);
             if (!overlaps) {
                 writeEntry(directoryEntry((int) region), region | PAGE | memoryType((int) region) | RWX);
-            } else if (region < hiddenStart || region + LARGE > hiddenEnd) {
-                for (long page = region; page < region + LARGE; page += SMALL) {
-                    if (!layout.isHidden((int) page)) {
-                        map((int) page, (int) page);
-                    }
+                continue;
+            }
+            for (long page = region; page < region + LARGE; page += SMALL) {
+                if (!layout.isHidden((int) page) && !VirtualDevices.isDevicePage((int) page)) {
+                    map((int) page, (int) page);
                 }
             }
         }
         return pml4 | EPTP_WB | EPTP_WALK_4 | EPTP_ACCESSED_DIRTY;
+    }
+
+    private static boolean holdsDevicePage(long region) {
+        for (long page = region; page < region + LARGE; page += SMALL) {
+            if (VirtualDevices.isDevicePage((int) page)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private long memoryType(int guestPhysical) {

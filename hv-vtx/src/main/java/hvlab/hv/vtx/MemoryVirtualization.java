@@ -8,6 +8,8 @@ package hvlab.hv.vtx;
 interface MemoryVirtualization {
     /** What {@link #pageFault} returns when the fault was the hypervisor's own business and is resolved. */
     int RESOLVED = -1;
+    /** What {@link #pageFault} returns for an access the guest may make to a device page: see {@link #deviceAddress}. */
+    int DEVICE_ACCESS = -2;
 
     /** Primary processor-based controls the mode needs (SDM Vol. 3C 24.6.2). */
     int processorControls();
@@ -42,6 +44,11 @@ interface MemoryVirtualization {
 
     /** A #PF that exited: {@link #RESOLVED}, or the error code of the #PF the guest itself must see. */
     int pageFault(int linear, int errorCode);
+
+    /** The guest-physical address of the access for which {@link #pageFault} last returned {@link #DEVICE_ACCESS}. */
+    default int deviceAddress() {
+        throw new IllegalStateException("no device access");
+    }
 
     /** A guest INVLPG that exited. */
     void invalidatePage(int linear);

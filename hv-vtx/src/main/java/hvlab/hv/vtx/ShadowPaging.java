@@ -1,5 +1,6 @@
 package hvlab.hv.vtx;
 
+import hvlab.hv.vtx.devices.VirtualDevices;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.vmx.VmxCapabilities;
 import hvlab.hw.memory.PhysicalMemory;
@@ -39,6 +40,7 @@ final class ShadowPaging implements MemoryVirtualization {
     private int poolUsed;
     private final ControlRegisterShadows shadows;
     private int cr3;
+    private int deviceAddress;
     private final Counter fills, reflected, flushes, invalidations;
 
     ShadowPaging(PhysicalMemory memory, Cpu cpu, CurrentVmcs vmcs, VmmLayout layout, Counters counters) {
@@ -134,6 +136,10 @@ final class ShadowPaging implements MemoryVirtualization {
             return (int) (-1 - t);
         }
         int frame = (int) t & ~0xFFF, rights = (int) t;
+        if (VirtualDevices.isDevicePage(frame)) {
+            deviceAddress = frame | linear & 0xFFF; // never in the shadow: each access is emulated
+            return DEVICE_ACCESS;
+        }
         boolean guestWritable = (rights & RW) != 0, dirty = (rights & GuestPageWalk.D) != 0;
         boolean writable, userOk;
         if (user) {
@@ -147,6 +153,11 @@ final class ShadowPaging implements MemoryVirtualization {
         setEntry(linear, layout.machineAddress(frame) | P | (writable ? RW : 0) | (userOk ? US : 0));
         fills.increment();
         return RESOLVED;
+    }
+
+    @Override
+    public int deviceAddress() {
+        return deviceAddress;
     }
 
     private void setEntry(int linear, int entry) {

@@ -1,5 +1,7 @@
 package hvlab.hv.vtx;
 
+import hvlab.hv.vtx.devices.HostDevices;
+import hvlab.hv.vtx.devices.VirtualDevices;
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.cpu.Cpu;
@@ -30,16 +32,17 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * that state into the guest-state area of its VMCS, and VMLAUNCHes it; every VM exit lands at the host-state RIP in
  * its entry page, where {@link #enter} handles the exit and VMRESUMEs.
  *
- * <p>What exits and why: port I/O (unconditional I/O exiting; the hypervisor performs the access on the machine's
- * devices for now), HLT, external interrupts (acknowledged on exit, injected when the guest's RFLAGS.IF and
- * interruptibility allow, interrupt-window exiting otherwise), CPUID (VMX is hidden from the guest), the VMX
+ * <p>What exits and why: port I/O (unconditional I/O exiting) and the APIC pages, emulated on the VM's own virtual
+ * devices ({@link DeviceExits}); the machine's interrupts (external-interrupt exiting, acknowledged on exit), which
+ * are the hypervisor's own; HLT; CPUID (VMX is hidden from the guest), the VMX
  * instructions (#UD, as on the guest's processor without VMX), the VMX MSRs through the MSR bitmap (#GP), triple
- * faults and task switches; plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF;
+ * faults and task switches. The virtual devices' interrupts are injected on VM entry when the guest's RFLAGS.IF and
+ * interruptibility allow (SDM Vol. 3C 26.6), with interrupt-window exiting otherwise (25.2); plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF;
  * EPT: violations in the hypervisor's RAM, and CR0.NE or CR4.VMXE writes).
  */
 final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private static final int ACTIVE = 0, HLT = 1;
-    private static final int BLOCKING_BY_STI_OR_MOV_SS = 3;
+    private static final int BLOCKING_BY_STI_OR_MOV_SS = CurrentVmcs.BLOCKING_BY_STI_OR_MOV_SS;
     private static final int CPUID_VMX = 1 << 5;
     private static final int P = 1, RW = 2, PS = 0x80;
     private static final int ROOT_CR0 = VmxCapabilities.CR0_FIXED0 | Cpu.CR0_ET | Cpu.CR0_WP;
@@ -53,10 +56,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private final CurrentVmcs vmcs;
     private final MemoryVirtualization memoryMode;
     private final VtxCounters counters;
+    private final DeviceExits devices;
     private int pinControls, processorControls;
-    /** Vectors acknowledged on exit and not yet injected, oldest first. */
-    private final int[] held = new int[32];
-    private int heldCount;
     /** An event for the next VM entry (an interrupted delivery, a fault for the guest), when its info is valid. */
     private int pendingInfo, pendingError, pendingLength;
     private VirtualizationLimit limitReached;
@@ -73,6 +74,11 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             case SHADOW -> new ShadowPaging(memory, cpu, vmcs, layout, context.counters());
             case EPT -> new ExtendedPageTables(memory, vmcs, layout, context.counters());
         };
+        HostDevices host = new HostDevices(cpu, context.counters());
+        VirtualDevices virtualDevices = new VirtualDevices(context.clock(), layout.guestRamBytes(), host::transmit,
+                host::debugExit, context.counters());
+        this.devices = new DeviceExits(cpu, vmcs, memory, memoryMode,
+                new GuestPageWalk(memory, cpu, layout.guestRamBytes()), virtualDevices, host);
         cpu.setVmxSupported(true);
     }
 
@@ -95,6 +101,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         writeHostState();
         writeGuestState(guest);
         cpu.setHypervisorEntryPage(layout.at(VmmLayout.ENTRY_PAGE), this);
+        devices.start();
+        devices.beforeEntry();
         int status = vmx.vmlaunch();
         if (status != Vmx.SUCCEED) {
             throw new IllegalStateException("VMLAUNCH failed: " + describe(status));
@@ -173,7 +181,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         vmcs.write(PAGE_FAULT_ERROR_CODE_MASK, 0);
         vmcs.write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
         int bitmap = layout.at(VmmLayout.MSR_BITMAP);
-        for (int msr : new int[] {VmxCapabilities.IA32_FEATURE_CONTROL}) {
+        for (int msr : new int[] {VmxCapabilities.IA32_FEATURE_CONTROL, DeviceExits.IA32_APIC_BASE}) {
             denyMsr(bitmap, msr);
         }
         for (int msr = VmxCapabilities.IA32_VMX_BASIC; msr <= VmxCapabilities.IA32_VMX_VMFUNC; msr++) {
@@ -239,6 +247,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     }
 
     private static final int UNUSABLE = 0x10000;
+    /** EPT-violation qualification: the access was a write, an instruction fetch (Table 27-7). */
+    private static final int EPT_WRITE = 2, EPT_FETCH = 4;
 
     @Override
     public RunOutcome run(long maxInstructions) {
@@ -278,8 +288,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private boolean handle(int reason) {
         switch (reason) {
             case ExitReason.EXCEPTION_OR_NMI -> exception();
-            case ExitReason.EXTERNAL_INTERRUPT -> hold(InterruptionInfo.vector(vmcs.read(VM_EXIT_INTERRUPTION_INFO)));
-            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what is held
+            case ExitReason.EXTERNAL_INTERRUPT -> devices.externalInterrupt(
+                    InterruptionInfo.vector(vmcs.read(VM_EXIT_INTERRUPTION_INFO)));
+            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what the virtual devices raised
             case ExitReason.TRIPLE_FAULT -> {
                 cpu.shutdown("triple fault in the guest");
                 return false;
@@ -297,10 +308,12 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 skipInstruction();
             }
             case ExitReason.CONTROL_REGISTER_ACCESS -> controlRegisterAccess();
-            case ExitReason.IO_INSTRUCTION -> io();
+            case ExitReason.IO_INSTRUCTION -> devices.io();
             case ExitReason.EPT_VIOLATION -> {
-                int gpa = vmcs.read(GUEST_PHYSICAL_ADDRESS);
-                if (!memoryMode.eptViolation(gpa, vmcs.read(EXIT_QUALIFICATION) & 0xFFFFFFFFL)) {
+                int gpa = vmcs.read(GUEST_PHYSICAL_ADDRESS), qualification = vmcs.read(EXIT_QUALIFICATION);
+                if (VirtualDevices.isDevicePage(gpa) && (qualification & EPT_FETCH) == 0) {
+                    devices.deviceMemory(gpa, (qualification & EPT_WRITE) != 0);
+                } else if (!memoryMode.eptViolation(gpa, qualification & 0xFFFFFFFFL)) {
                     stop("an EPT violation at guest-physical 0x" + Integer.toHexString(gpa) + ", which is mapped");
                     return false;
                 }
@@ -310,7 +323,11 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                         + Integer.toHexString(vmcs.read(GUEST_PHYSICAL_ADDRESS)));
                 return false;
             }
-            case ExitReason.RDMSR, ExitReason.WRMSR -> fault(13, 0); // the guest's processor has no VMX MSRs
+            case ExitReason.RDMSR, ExitReason.WRMSR -> {
+                if (!devices.msr(reason == ExitReason.WRMSR)) {
+                    fault(13, 0); // the guest's processor has no VMX MSRs
+                }
+            }
             case ExitReason.GETSEC, ExitReason.VMCALL, ExitReason.VMCLEAR, ExitReason.VMLAUNCH,
                  ExitReason.VMPTRLD, ExitReason.VMPTRST, ExitReason.VMREAD, ExitReason.VMRESUME,
                  ExitReason.VMWRITE, ExitReason.VMXOFF, ExitReason.VMXON, ExitReason.INVEPT, ExitReason.INVVPID,
@@ -342,6 +359,14 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         int error = memoryMode.pageFault(linear, vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE));
         if (error == MemoryVirtualization.RESOLVED) {
             return; // a hidden fault: the interrupted delivery, if any, is retried
+        }
+        if (error == MemoryVirtualization.DEVICE_ACCESS) {
+            if (InterruptionInfo.isValid(pendingInfo)) {
+                throw new UnsupportedGuestOperation("an event delivery touches an APIC page");
+            }
+            devices.deviceMemory(memoryMode.deviceAddress(),
+                    (vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE) & GuestPageWalk.PF_WRITE) != 0);
+            return;
         }
         boolean duringPageFault = InterruptionInfo.isValid(pendingInfo) && InterruptionInfo.vector(pendingInfo) == 14
                 && InterruptionInfo.type(pendingInfo) == InterruptionInfo.HARDWARE_EXCEPTION;
@@ -409,60 +434,29 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         }
     }
 
-    /** IN or OUT (qualification: Table 27-5), performed on the machine's devices after the instruction retires. */
-    private void io() {
-        int qualification = vmcs.read(EXIT_QUALIFICATION);
-        int size = (qualification & 7) + 1, port = qualification >>> 16;
-        boolean in = (qualification & 8) != 0;
-        if ((qualification & 16) != 0) {
-            throw new UnsupportedGuestOperation("string I/O (INS/OUTS) on port 0x" + Integer.toHexString(port));
-        }
-        skipInstruction();
-        int eax = cpu.register(Cpu.EAX);
-        if (in) {
-            int value = cpu.inPort(port, size);
-            int mask = size == 4 ? -1 : (1 << size * 8) - 1;
-            cpu.setRegister(Cpu.EAX, eax & ~mask | value & mask);
-        } else {
-            cpu.outPort(port, size, eax);
-        }
-    }
-
-    /** The instruction that exited has been emulated: RIP past it, and the STI / MOV SS shadow over (26.3.1.5). */
     private void skipInstruction() {
-        vmcs.write(GUEST_RIP, (vmcs.read(GUEST_RIP) + vmcs.read(VM_EXIT_INSTRUCTION_LENGTH)) & 0xFFFFFFFFL);
-        int interruptibility = vmcs.read(GUEST_INTERRUPTIBILITY_STATE);
-        if ((interruptibility & BLOCKING_BY_STI_OR_MOV_SS) != 0) {
-            vmcs.write(GUEST_INTERRUPTIBILITY_STATE, interruptibility & ~BLOCKING_BY_STI_OR_MOV_SS);
-        }
+        vmcs.advanceGuestRip(vmcs.read(VM_EXIT_INSTRUCTION_LENGTH));
     }
 
     // =====================================================================================================
     // Back to the guest: event injection (26.5) and interrupt windows (25.2)
     // =====================================================================================================
 
-    private void hold(int vector) {
-        if (heldCount == held.length) {
-            throw new UnsupportedGuestOperation("more than " + held.length + " external interrupts pending");
-        }
-        held[heldCount++] = vector;
-    }
-
     private void resume() {
         int pin = pinControls & ~PIN_EXTERNAL_INTERRUPT_EXITING, processor = processorControls;
         int flags = vmcs.read(GUEST_RFLAGS);
         boolean interruptible = (flags & Cpu.IF) != 0
                 && (vmcs.read(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_BY_STI_OR_MOV_SS) == 0;
+        devices.beforeEntry();
         if (InterruptionInfo.isValid(pendingInfo)) {
             inject(pendingInfo, pendingError, pendingLength);
             pendingInfo = 0;
-        } else if (heldCount > 0 && interruptible) {
-            int vector = held[0];
-            System.arraycopy(held, 1, held, 0, --heldCount);
+        } else if (interruptible && devices.interruptPending()) {
+            int vector = devices.acknowledge();
             inject(InterruptionInfo.of(vector, InterruptionInfo.EXTERNAL_INTERRUPT, false), 0, 0);
-            counters.injectedInterrupt.increment();
+            counters.injectedInterrupt(vector);
         }
-        if (heldCount > 0) {
+        if (devices.interruptPending()) {
             processor |= PROC_INTERRUPT_WINDOW_EXITING;
         }
         boolean haltedForGood = vmcs.read(GUEST_ACTIVITY_STATE) == HLT && (flags & Cpu.IF) == 0;

@@ -24,15 +24,17 @@ class ExtendedPageTablesTest {
     private static final VmmLayout LAYOUT = VmmLayout.atTopOf(RAM);
 
     @Test
-    void mapsGuestRamAndDevicesOneToOneAndHidesTheHypervisorsRam() {
+    void mapsGuestRamAndDevicesOneToOneAndHidesTheHypervisorsRamAndTheApicPages() {
         try (Machine machine = machine()) {
             PhysicalMemory memory = memoryOf(machine);
             long eptp = eptOf(machine).build();
             assertThat(eptp & 0xFFF).as("WB, 4-level walk, A/D flags (24.6.11)").isEqualTo(0x5E);
             assertThat(translate(memory, eptp, 0x00123456)).isEqualTo(0x00123456L);
             assertThat(translate(memory, eptp, LAYOUT.guestRamBytes() - 4)).isEqualTo(LAYOUT.guestRamBytes() - 4L);
-            assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC").isEqualTo(0xFEE00080L);
-            assertThat(translate(memory, eptp, 0xFEC00000)).as("IOAPIC").isEqualTo(0xFEC00000L);
+            assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC: the virtual one's, emulated").isEqualTo(-1L);
+            assertThat(translate(memory, eptp, 0xFEC00000)).as("IOAPIC: the virtual one's, emulated").isEqualTo(-1L);
+            assertThat(translate(memory, eptp, 0xFEE01000)).as("past the LAPIC page").isEqualTo(0xFEE01000L);
+            assertThat(translate(memory, eptp, 0xFEBFF000)).as("below the IOAPIC page").isEqualTo(0xFEBFF000L);
             assertThat(translate(memory, eptp, 0xFFFFFFF0)).as("the reset vector's ROM").isEqualTo(0xFFFFFFF0L);
             assertThat(translate(memory, eptp, LAYOUT.at(VmmLayout.VMCS))).as("the VMCS").isEqualTo(-1L);
             assertThat(translate(memory, eptp, RAM - 4)).isEqualTo(-1L);

@@ -4,9 +4,10 @@ package hvlab.hw.cpu;
  * The length of an IA-32 instruction from its bytes alone (prefixes, opcode, ModRM/SIB, displacement, immediates;
  * SDM Vol. 2A ch. 2), and whether a compiled block may run it through the interpreter without ending. Both come
  * from the {@link OpcodeTable}: its operand patterns give ModRM presence and immediate sizes, its flow classes what
- * may run in line.
+ * may run in line. Public for VMM software that emulates an instruction which exited without a length (an EPT
+ * violation or a #PF on a device page: SDM Vol. 3C 27.2.5 defines the VM-exit instruction length for neither).
  */
-final class InstructionLength {
+public final class InstructionLength {
     private InstructionLength() {
     }
 
@@ -19,7 +20,7 @@ final class InstructionLength {
     }
 
     /** The length of the instruction at {@code at}, or -1 when it is undefined or does not end before {@code end}. */
-    static int length(byte[] bytes, int at, int end, boolean code32) {
+    public static int length(byte[] bytes, int at, int end, boolean code32) {
         return length(bytes, at, end, code32, false);
     }
 

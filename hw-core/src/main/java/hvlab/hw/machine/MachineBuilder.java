@@ -17,10 +17,7 @@ import hvlab.hw.device.pci.Piix3IsaBridge;
 import hvlab.hw.device.pci.Piix4PowerManagement;
 import hvlab.hw.device.pci.Pmc82441fx;
 import hvlab.hw.device.pic.DualPic;
-import hvlab.hw.device.pic.Elcr;
-import hvlab.hw.device.pic.Pic8259;
 import hvlab.hw.device.pit.Pit8254;
-import hvlab.hw.device.pit.SystemControlPortB;
 import hvlab.hw.device.post.PostCodePort;
 import hvlab.hw.device.uart.Uart16550;
 import hvlab.hw.irq.IsaIrq;
@@ -68,34 +65,19 @@ public final class MachineBuilder {
         Cpu cpu = new Cpu(memory, ports, clock);
         BoardSignals board = new BoardSignals();
 
-        // Interrupt controllers: the 8259A pair drives LINT0 of the local APIC (virtual wire); the I/O APIC sends
-        // messages over the APIC bus; the local APIC is what the CPU's INTR sees.
-        DualPic pic = new DualPic(high -> cpu.signalInterrupt());
-        ApicBus apicBus = new ApicBus(cpu::signalInterrupt);
-        IoApic ioApic = new IoApic(apicBus::deliver);
-        LocalApic localApic = new LocalApic(clock, pic, ioApic::eoi);
-        apicBus.attach(localApic);
-        IsaInterruptRouting isa = new IsaInterruptRouting(pic, ioApic);
-        ports.map(DualPic.MASTER_PORT, Pic8259.WINDOW, "8259A master", pic.master());
-        ports.map(DualPic.SLAVE_PORT, Pic8259.WINDOW, "8259A slave", pic.slave());
-        ports.map(DualPic.ELCR_PORT, Elcr.WINDOW, "ELCR", pic.elcr());
-        mmio.map(LocalApic.DEFAULT_BASE, LocalApic.WINDOW_SIZE, "local APIC", localApic);
-        mmio.map(IoApic.DEFAULT_BASE, IoApic.WINDOW_SIZE, "I/O APIC", ioApic);
-
-        // Timers: the 8254 on IRQ0 (its counter 2 gated through port 0x61), the RTC on IRQ8.
-        Pit8254 pit = new Pit8254(isa.irq(IsaIrq.PIT), clock);
-        ports.map(Pit8254.PORT, Pit8254.WINDOW, "8254 PIT", pit);
-        ports.map(SystemControlPortB.PORT, 1, "system control port B", new SystemControlPortB(pit));
-        Cmos cmos = new Cmos(isa.irq(IsaIrq.RTC), clock);
-        cmos.setMemorySize(ramBytes);
-        ports.map(Cmos.PORT, Cmos.WINDOW, "MC146818 RTC/CMOS", cmos);
-
-        // The console: COM1, a 16550A on IRQ4.
-        Uart16550 uart = new Uart16550(isa.irq(IsaIrq.COM1), serialOutput, clock);
-        ports.map(Uart16550.COM1_PORT, Uart16550.WINDOW, "16550A COM1", uart);
+        // Interrupt controllers, timers and the console: the 8259A pair on LINT0 of the local APIC (virtual wire), the
+        // I/O APIC on the APIC bus, the local APIC as what the CPU's INTR sees; the 8254 on IRQ0, the RTC on IRQ8,
+        // COM1 (a 16550A) on IRQ4.
+        PcDevices pc = new PcDevices(clock, ports, mmio, cpu::signalInterrupt, serialOutput, ramBytes);
+        DualPic pic = pc.pic();
+        LocalApic localApic = pc.localApic();
+        IoApic ioApic = pc.ioApic();
+        Pit8254 pit = pc.pit();
+        Cmos cmos = pc.cmos();
+        Uart16550 uart = pc.uart();
 
         // Keyboard controller with the A20 gate and the reset line; port 0x92 does both fast.
-        I8042 keyboard = new I8042(isa.irq(IsaIrq.KEYBOARD), isa.irq(IsaIrq.MOUSE), a20 -> setA20(memory, cpu, a20),
+        I8042 keyboard = new I8042(pc.irq(IsaIrq.KEYBOARD), pc.irq(IsaIrq.MOUSE), a20 -> setA20(memory, cpu, a20),
                 () -> board.reset("i8042 reset pulse"));
         ports.map(I8042.DATA_PORT, 1, "i8042 data", keyboard.dataPort());
         ports.map(I8042.COMMAND_PORT, 1, "i8042 command/status", keyboard.commandPort());
@@ -107,7 +89,7 @@ public final class MachineBuilder {
         // with the ACPI registers at 0x600 and the SCI on IRQ 9.
         PciHost pci = new PciHost();
         Piix3IsaBridge isaBridge = new Piix3IsaBridge(() -> board.reset("PIIX3 reset control register 0xcf9"));
-        AcpiPmBlock acpiPm = new AcpiPmBlock(isa.irq(Piix4PowerManagement.SCI_IRQ), clock,
+        AcpiPmBlock acpiPm = new AcpiPmBlock(pc.irq(Piix4PowerManagement.SCI_IRQ), clock,
                 () -> board.powerOff("ACPI soft off (S5)"));
         Piix4PowerManagement powerManagement = new Piix4PowerManagement(acpiPm);
         pci.attach(0, 0, new Pmc82441fx());
