@@ -17,8 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,9 +95,7 @@ class HostileGuestTest {
 
     /** The guest: a Multiboot header with load addresses, the code after it, its GDT and IDT (#GP only). */
     private static byte[] hostileGuest() {
-        Code c = new Code(LOAD);
-        c.u32(0x1BADB002).u32(1 << 16).u32(-(0x1BADB002 + (1 << 16)));
-        c.u32(LOAD).u32(LOAD).u32(0).u32(0).u32(LOAD + 32); // header, load, load end, bss end, entry
+        GuestCode c = GuestCode.multiboot(LOAD);
         c.bytes(0x0F, 0x01, 0x15).u32(GDTR);                           // lgdt [GDTR]
         int far = c.here() + 7;
         c.bytes(0xEA).u32(far).bytes(0x08, 0x00);                      // jmp 08:far
@@ -133,45 +129,5 @@ class HostileGuestTest {
         c.at(IDT + 13 * 8).u32(0x00080000 | handler & 0xFFFF).u32(handler & 0xFFFF0000 | 0x8E00);
         c.at(STACK - 4).u32(0);
         return c.image();
-    }
-
-    /** Little-endian bytes at addresses from {@code base}. */
-    private static final class Code {
-        private final ByteBuffer buffer = ByteBuffer.allocate(0x1000).order(ByteOrder.LITTLE_ENDIAN);
-        private final int base;
-
-        Code(int base) {
-            this.base = base;
-        }
-
-        Code bytes(int... values) {
-            for (int v : values) {
-                buffer.put((byte) v);
-            }
-            return this;
-        }
-
-        Code u16(int value) {
-            buffer.putShort((short) value);
-            return this;
-        }
-
-        Code u32(int value) {
-            buffer.putInt(value);
-            return this;
-        }
-
-        int here() {
-            return base + buffer.position();
-        }
-
-        Code at(int address) {
-            buffer.position(address - base);
-            return this;
-        }
-
-        byte[] image() {
-            return buffer.array().clone();
-        }
     }
 }
