@@ -8,7 +8,7 @@ package hvlab.hv.vtx;
 interface MemoryVirtualization {
     /** What {@link #pageFault} returns when the fault was the hypervisor's own business and is resolved. */
     int RESOLVED = -1;
-    /** What {@link #pageFault} returns for an access the guest may make to a device page: see {@link #deviceAddress}. */
+    /** What {@link #pageFault} returns for an access the guest may make to a device page ({@link #deviceAddress}). */
     int DEVICE_ACCESS = -2;
 
     /** Primary processor-based controls the mode needs (SDM Vol. 3C 24.6.2). */

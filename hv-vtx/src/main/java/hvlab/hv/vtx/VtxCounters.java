@@ -5,7 +5,10 @@ import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counters;
 
-/** VM exits by reason and events injected on VM entry (by vector), in the machine's registry; counters are made on first use. */
+/**
+ * VM exits by reason and events injected on VM entry (by vector), in the machine's registry; counters are made on
+ * first use.
+ */
 final class VtxCounters {
     static final String INJECTED = "injected events";
 

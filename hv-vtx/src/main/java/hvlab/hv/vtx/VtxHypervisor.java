@@ -34,11 +34,12 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  *
  * <p>What exits and why: port I/O (unconditional I/O exiting) and the APIC pages, emulated on the VM's own virtual
  * devices ({@link DeviceExits}); the machine's interrupts (external-interrupt exiting, acknowledged on exit), which
- * are the hypervisor's own; HLT; CPUID (VMX is hidden from the guest), the VMX
- * instructions (#UD, as on the guest's processor without VMX), the VMX MSRs through the MSR bitmap (#GP), triple
- * faults and task switches. The virtual devices' interrupts are injected on VM entry when the guest's RFLAGS.IF and
- * interruptibility allow (SDM Vol. 3C 26.6), with interrupt-window exiting otherwise (25.2); plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF;
- * EPT: violations in the hypervisor's RAM, and CR0.NE or CR4.VMXE writes).
+ * are the hypervisor's own; HLT; CPUID (VMX is hidden from the guest); the VMX instructions (#UD, as on the guest's
+ * processor without VMX); the VMX MSRs through the MSR bitmap (#GP) and IA32_APIC_BASE (the virtual APIC's); triple
+ * faults and task switches; plus what the memory mode asks for (shadow paging: CR3 loads and stores, INVLPG, #PF;
+ * EPT: violations in the hypervisor's RAM and the APIC pages, and CR0.NE or CR4.VMXE writes). The virtual devices'
+ * interrupts are injected on VM entry when the guest's RFLAGS.IF and interruptibility allow (SDM Vol. 3C 26.6),
+ * with interrupt-window exiting otherwise (25.2).
  */
 final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private static final int ACTIVE = 0, HLT = 1;
