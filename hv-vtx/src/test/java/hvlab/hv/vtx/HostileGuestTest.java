@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A hostile guest in VMX non-root operation (issue 7, "Done when"): it writes the hypervisor's VMCS region, the
  * PIIX3 reset port and the 8259A's mask, RDMSRs and WRMSRs what the MSR bitmap denies, rewrites the local APIC's
- * timer and disables it through IA32_APIC_BASE, and exits. Each attack exits and is counted, the guest sees only its
+ * timer, reads its version and disables it through IA32_APIC_BASE, and exits. Each attack exits and is counted, the guest sees only its
  * own virtual machine, and the machine's devices and the hypervisor's structures are as the hypervisor left them.
  * The guest is hand-assembled 32-bit code loaded by the Multiboot a.out kludge, paging off (an identity shadow, or
  * EPT alone).
@@ -36,7 +36,7 @@ class HostileGuestTest {
             IDTR = GDT + 0x28, RESULTS = LOAD + 0xC00, STACK = LOAD + 0x1000;
     private static final int VMCS_WORD = LAYOUT.at(VmmLayout.VMCS) + 8, MSR_BITMAP = LAYOUT.at(VmmLayout.MSR_BITMAP);
     private static final int SEEN_IN_VMCS = RESULTS, GP_COUNT = RESULTS + 4, APIC_BASE = RESULTS + 8,
-            SEEN_IN_BITMAP = RESULTS + 12;
+            SEEN_IN_BITMAP = RESULTS + 12, APIC_VERSION = RESULTS + 16;
     private static final int LAPIC = (int) LocalApic.DEFAULT_BASE;
 
     @ParameterizedTest
@@ -74,12 +74,15 @@ class HostileGuestTest {
             assertThat(count(stats, VirtualDevices.FAMILY, "nothing there write")).as("port 0xCF9").isEqualTo(1);
             assertThat(count(stats, VirtualDevices.FAMILY, "8259A master write")).isEqualTo(1);
             assertThat(count(stats, VirtualDevices.FAMILY, "local APIC write")).isEqualTo(2);
+            assertThat(count(stats, VirtualDevices.FAMILY, "local APIC read")).isEqualTo(1);
+            assertThat(board.memory().readU32(APIC_VERSION)).as("read through ECX from the virtual APIC")
+                    .isEqualTo(LocalApic.VERSION);
             assertThat(count(stats, VirtualDevices.FAMILY, "isa-debug-exit write")).isEqualTo(1);
             if (mode == MemoryMode.EPT) {
                 assertThat(count(stats, Counters.EXITS, exit(ExitReason.EPT_VIOLATION)))
-                        .as("two hypervisor pages, two local APIC stores").isEqualTo(4);
+                        .as("two hypervisor pages, three local APIC accesses").isEqualTo(5);
             } else {
-                assertThat(count(stats, Counters.EXITS, exit(ExitReason.EXCEPTION_OR_NMI))).isGreaterThanOrEqualTo(4);
+                assertThat(count(stats, Counters.EXITS, exit(ExitReason.EXCEPTION_OR_NMI))).isGreaterThanOrEqualTo(5);
             }
         }
     }
@@ -116,6 +119,8 @@ class HostileGuestTest {
         // The local APIC's timer: the virtual APIC's registers, then the virtual APIC disabled.
         c.bytes(0xC7, 0x05).u32(LAPIC + LocalApic.LVT_TIMER).u32(0x20);
         c.bytes(0xC7, 0x05).u32(LAPIC + LocalApic.TIMER_INITIAL_COUNT).u32(1);
+        c.bytes(0x8B, 0x0D).u32(LAPIC + LocalApic.VERSION_REGISTER);   // mov ecx, [version]
+        c.bytes(0x89, 0x0D).u32(APIC_VERSION);                         // mov [APIC_VERSION], ecx
         c.bytes(0xB9).u32(0x1B).bytes(0x0F, 0x32).bytes(0xA3).u32(APIC_BASE); // rdmsr; mov [APIC_BASE], eax
         c.bytes(0x25).u32(~(int) LocalApic.MSR_GLOBAL_ENABLE).bytes(0x0F, 0x30); // and eax, ~800h; wrmsr
         c.bytes(0xB0, 0x10, 0xE6, 0xF4);                               // mov al, 10h; out F4h, al
