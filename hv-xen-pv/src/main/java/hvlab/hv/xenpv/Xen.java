@@ -289,8 +289,21 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             cpu.shutdown("xen: fault in Xen itself, vector " + vector + " at 0x" + Integer.toHexString(frame.eip));
             return;
         }
+        for (Domain doomed : domains) {
+            if (doomed.destroyRequested) {
+                doomed.destroyRequested = false;
+                if (doomed.alive()) {
+                    xenConsole("(XEN) domain " + doomed.id + " destroyed\n");
+                    end(doomed, Domain.SHUTDOWN_CRASH);
+                }
+            }
+        }
         try {
-            dispatch(vector);
+            if (current.alive() || vector >= 32 && vector != HYPERCALL_VECTOR) {
+                dispatch(vector);
+            } else {
+                rescheduleDue = true; // the domain on the CPU was destroyed: none of its requests is served
+            }
         } catch (DomainCrash crash) {
             crash(current, crash.getMessage());
         }
@@ -688,13 +701,12 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         end(domain, Domain.SHUTDOWN_CRASH);
     }
 
-    /** Destroys a running domain, as {@code xl destroy} does: it ends as crashed; the others run on. */
+    /**
+     * Destroys a domain, as {@code xl destroy} does from the toolstack: at Xen's next entry (the next tick at the
+     * latest) it ends as crashed, and the others run on.
+     */
     void destroy(int domainId) {
-        Domain domain = domains.get(domainId - 1);
-        if (domain.alive()) {
-            xenConsole("(XEN) domain " + domainId + " destroyed\n");
-            end(domain, Domain.SHUTDOWN_CRASH);
-        }
+        domains.get(domainId - 1).destroyRequested = true;
     }
 
     /**

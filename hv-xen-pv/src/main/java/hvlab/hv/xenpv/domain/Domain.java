@@ -52,6 +52,8 @@ public final class Domain {
     public CreditScheduler.Vcpu vcpu;
     /** {@link #RUNNING}, or the SCHEDOP_shutdown reason it ended with. */
     public int shutdownReason = RUNNING;
+    /** The toolstack asked Xen to destroy the domain; done at Xen's next entry. */
+    public boolean destroyRequested;
     /** Console output of the current line, written out whole with the domain's prefix. */
     public final ByteArrayOutputStream consoleLine = new ByteArrayOutputStream();
 
