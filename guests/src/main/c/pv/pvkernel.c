@@ -481,6 +481,18 @@ static int intruder(void) {
     return failed == 0;
 }
 
+/* fpustate: a value held in ST(0) while the domain yields the CPU n times; beside another fpustate with another seed,
+   it checks that Xen switches the FPU registers with the domain (lazily, on #NM). */
+static int fpustate(u32 n) {
+    u32 seed = option("seed", 7), kept = 0;
+    __asm__ volatile("fninit\n\tfildl %0" : : "m"(seed));
+    for (u32 i = 0; i < n; i++) hypercall3(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+    __asm__ volatile("fistpl %0" : "=m"(kept));
+    puts("fpustate: seed "); put_dec(seed); puts(" kept "); put_dec(kept); puts(" over "); put_dec(n);
+    puts(" yields\n");
+    return kept == seed;
+}
+
 /* crash: a page fault with no handler; Xen kills the domain, and any other domain runs on. */
 static int crash(void) {
     puts("crash: a page fault with no handler\n");
@@ -546,6 +558,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "pong")) ok = pong(option("iterations", 1000));
     else if (same(w, "intruder")) ok = intruder();
     else if (same(w, "crash")) ok = crash();
+    else if (same(w, "fpustate")) ok = fpustate(option("iterations", 100));
     else { puts("lab: unknown workload\n"); ok = 0; }
     shared->vcpu[0].upcall_mask = 1;
     puts(ok ? "lab: done status=pass timer_ticks=" : "lab: done status=fail timer_ticks=");

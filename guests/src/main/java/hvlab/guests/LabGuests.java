@@ -50,7 +50,10 @@ public final class LabGuests {
                     + " and closes event channels of the other domain; each must be refused with Xen's error code",
                     IMAGE_NAME + " intruder"),
             new LabGuest("crash", "hostile, PV only: takes a page fault with no handler, so Xen kills the domain;"
-                    + " domains beside it must run on", IMAGE_NAME + " crash"));
+                    + " domains beside it must run on", IMAGE_NAME + " crash"),
+            new LabGuest("fpustate", "PV only: keeps seed=N in the x87 stack while it yields the CPU (iterations=N"
+                    + " times); beside another fpustate, checks each domain keeps its own FPU registers",
+                    IMAGE_NAME + " fpustate"));
 
     private static final List<LabGuest> ALL = List.of(
             guest("hello", "prints a greeting and exits with success"),

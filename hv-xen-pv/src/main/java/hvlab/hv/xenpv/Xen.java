@@ -483,6 +483,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             rescheduleDue = true;
         }
         for (Domain domain : domains) {
+            domain.credit.add(domain.vcpu.credit() - domain.credit.value());
+        }
+        for (Domain domain : domains) {
             if (!domain.alive()) {
                 continue;
             }
@@ -699,6 +702,11 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         flushConsoleLine(domain);
         xenConsole("(XEN) domain " + domain.id + " crashed: " + why + "\n");
         end(domain, Domain.SHUTDOWN_CRASH);
+    }
+
+    /** The domain's credit-scheduler weight, as {@code xl sched-credit -d ID -w WEIGHT} sets it. */
+    void setWeight(int domainId, int weight) {
+        scheduler.setWeight(domains.get(domainId - 1).vcpu, weight);
     }
 
     /**

@@ -129,6 +129,37 @@ class XenDomainsTest {
         assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 
+    /** Xen's credit scheduler by weight: 256 and 512 give the busy domains a third and two thirds of the CPU. */
+    @Test
+    void weights256And512GiveOneThirdAndTwoThirds() throws Exception {
+        GuestImage busy = pv("callret", "iterations=100000000");
+        Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(b -> { }).build();
+        try (Xen xen = (Xen) new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")))) {
+            xen.boot(List.of(busy, busy));
+            xen.setWeight(2, 512);
+            Run run = new Run("", null, machine);
+            xen.run(120_000_000); // past the first accounting periods, where both start UNDER with no credit
+            long light0 = run.counter("domain d1", "scheduled ms"), heavy0 = run.counter("domain d2", "scheduled ms");
+            assertThat(xen.run(270_000_000)).isInstanceOf(RunOutcome.InstructionLimit.class); // both still busy
+            long light = run.counter("domain d1", "scheduled ms") - light0;
+            long heavy = run.counter("domain d2", "scheduled ms") - heavy0;
+            assertThat(light + heavy).isGreaterThan(250);
+            assertThat((double) light / (light + heavy)).isCloseTo(1.0 / 3, org.assertj.core.api.Assertions.within(0.05));
+        }
+    }
+
+    /** Each domain keeps its own FPU registers: Xen switches them lazily, on #NM, with the domain. */
+    @Test
+    void eachDomainKeepsItsOwnFpuRegisters() throws Exception {
+        Run run = run(List.of(pv("fpustate", "seed=5"), pv("fpustate", "seed=9")));
+        assertThat(run.console()).contains("(d1) fpustate: seed 5 kept 5 over 100 yields",
+                "(d2) fpustate: seed 9 kept 9 over 100 yields");
+        assertThat(run.counter(Counters.WORLD_SWITCHES, "domain switch")).isGreaterThanOrEqualTo(200);
+        assertThat(run.counter(Counters.EXCEPTIONS, "#NM")).isGreaterThanOrEqualTo(2);
+        assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+    }
+
     /** Interdomain event channels: pong offers a port (alloc_unbound), ping binds it and they notify each other. */
     @Test
     void pingAndPongNotifyEachOtherThroughAnInterdomainChannel() throws Exception {

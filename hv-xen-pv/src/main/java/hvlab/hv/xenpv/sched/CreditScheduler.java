@@ -29,7 +29,7 @@ public final class CreditScheduler {
     /** One vCPU as the scheduler sees it (a domain here: each has one vCPU). */
     public static final class Vcpu {
         public final int id;
-        public final int weight;
+        int weight;
         int credit;
         Priority priority = Priority.UNDER;
         boolean runnable = true, active, gone;
@@ -38,6 +38,10 @@ public final class CreditScheduler {
         Vcpu(int id, int weight) {
             this.id = id;
             this.weight = weight;
+        }
+
+        public int weight() {
+            return weight;
         }
 
         public int credit() {
@@ -66,13 +70,23 @@ public final class CreditScheduler {
     private int ticks, sliceTicks;
 
     public Vcpu add(int id, int weight) {
-        if (weight <= 0 || weight > 65535) {
-            throw new IllegalArgumentException("a credit weight is 1..65535, not " + weight);
-        }
+        checkWeight(weight);
         Vcpu vcpu = new Vcpu(id, weight);
         vcpus.add(vcpu);
         runQueue.add(vcpu);
         return vcpu;
+    }
+
+    /** A new weight for the vCPU's domain, as {@code xl sched-credit -w} sets it (csched_dom_cntl). */
+    public void setWeight(Vcpu vcpu, int weight) {
+        checkWeight(weight);
+        vcpu.weight = weight;
+    }
+
+    private static void checkWeight(int weight) {
+        if (weight <= 0 || weight > 65535) {
+            throw new IllegalArgumentException("a credit weight is 1..65535, not " + weight);
+        }
     }
 
     /** The domain is gone (shut down, crashed, destroyed): it never runs again and takes no more credit. */
