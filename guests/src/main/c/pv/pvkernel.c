@@ -477,6 +477,18 @@ static int intruder(void) {
     check("alloc_unbound_for_peer", evtchn_op(EVTCHNOP_alloc_unbound, alloc), 0);
     u32 self_bind[3] = { DOMID_SELF, alloc[1], 0 };
     check("bind_port_offered_to_another", evtchn_op(EVTCHNOP_bind_interdomain, self_bind), EINVAL);
+    /* the peer's memory: with equal reservations side by side, its first frame lies nr_pages below ours */
+    u32 peer_mfn = mfn_of(0) - si->nr_pages;
+    struct mmu_update req = { (u64)(scratch_l1_mfn << 12), peer_mfn << 12 | 0x25 };
+    check("map_peers_frame", mmu_update(&req, 1), EINVAL);
+    req.ptr = (u64)(peer_mfn << 12); req.val = 0;
+    check("write_peers_frame", mmu_update(&req, 1), EINVAL);
+    req.ptr = (u64)(peer_mfn << 12 | 1); req.val = 0;      /* MMU_MACHPHYS_UPDATE */
+    check("machphys_update_peers_frame", mmu_update(&req, 1), EINVAL);
+    check("update_va_mapping_peers_frame", update_va_mapping(TEST_BASE, peer_mfn << 12 | 0x25, 2), EINVAL);
+    u32 extent[1] = { peer_mfn };
+    struct xen_memory_reservation r = { extent, 1, 0, 0, DOMID_SELF };
+    check("balloon_out_peers_frame", hypercall3(HYPERVISOR_memory_op, XENMEM_decrease_reservation, (u32)&r, 0), 0);
     puts("intruder: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
     return failed == 0;
 }

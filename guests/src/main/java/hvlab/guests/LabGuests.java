@@ -47,7 +47,8 @@ public final class LabGuests {
             new LabGuest("pong", "PV only, with ping beside it (d2 of two): offers d1 an event channel (alloc_unbound)"
                     + " and answers each notification; iterations=N, peer=D", IMAGE_NAME + " pong"),
             new LabGuest("intruder", "hostile, PV only, beside another domain (d2 of two): binds, allocates in, sends"
-                    + " and closes event channels of the other domain; each must be refused with Xen's error code",
+                    + " and closes the other domain's event channels, and maps, writes and balloons out its frames;"
+                    + " each must be refused with Xen's error code",
                     IMAGE_NAME + " intruder"),
             new LabGuest("crash", "hostile, PV only: takes a page fault with no handler, so Xen kills the domain;"
                     + " domains beside it must run on", IMAGE_NAME + " crash"),

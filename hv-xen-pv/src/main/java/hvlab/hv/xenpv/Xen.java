@@ -356,6 +356,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
             previous.segments[segment] = cpu.segmentSelector(segment);
         }
+        previous.cr2 = cpu.cr(2);
         load(next);
         frame.eip = next.eip;
         frame.cs = next.cs;
@@ -366,7 +367,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
 
     /**
      * Puts a domain's vCPU on the CPU (all but the frame): its GDT entries in Xen's GDT, its system-call gate, its
-     * ring-1 stack in the TSS, its page tables, CR0.TS for lazy FPU switching, its segments and registers.
+     * ring-1 stack in the TSS, its page tables, CR2, CR0.TS for lazy FPU switching, its segments and registers.
      */
     private void load(Domain next) {
         current = next;
@@ -378,6 +379,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         updateSystemCallGate();
         setKernelStack(next.kernelStackSegment, next.kernelStackPointer);
         cpu.writeControlRegister(3, next.baseTable << 12);
+        cpu.writeControlRegister(2, next.cr2);
         int cr0 = cpu.cr(0);
         cpu.writeControlRegister(0, next == fpuOwner && !next.virtualTaskSwitched ? cr0 & ~8 : cr0 | 8);
         for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {

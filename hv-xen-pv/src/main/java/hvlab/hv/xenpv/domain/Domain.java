@@ -45,6 +45,8 @@ public final class Domain {
     public int eip, cs, eflags, esp, ss;
     /** ES, CS (unused), SS (unused), DS, FS, GS selectors by the CPU's segment numbers. */
     public final int[] segments = new int[6];
+    /** CR2 as this domain's last page fault left it (Xen's ctrlreg[2]): never another domain's fault address. */
+    public int cr2;
     /** The virtual CR0.TS of fpu_taskswitch; the FPU registers while another domain's are loaded. */
     public boolean virtualTaskSwitched;
     public CpuState.FpuState fpu = CpuState.FpuState.RESET;
