@@ -40,6 +40,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     static final int MINIMUM_DOMAIN_PAGES = 2048;
     /** Shared_info frames follow one another in Xen's memory: at most this many domains. */
     static final int MAXIMUM_DOMAINS = 64;
+    /** The data segment registers a vCPU's context holds besides CS and SS (which the frame has). */
+    private static final int[] DATA_SEGMENTS = {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS};
     private static final int IF = 1 << 9, TF = 1 << 8, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, IOPL = 3 << 12;
 
     private final Machine machine;
@@ -61,6 +63,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     private boolean idle;
     /** The domain whose FPU registers are in the FPU (lazy switching, as Xen's): null for none. */
     private Domain fpuOwner;
+    /** Some domain's destruction waits for Xen's next entry (set from the toolstack's thread of control). */
+    private volatile boolean destroyRequested;
     /** Guest entries of Xen's GDT installed now (the loaded domain's set_gdt). */
     private int installedGdtEntries;
     static final int TIMER_VECTOR = 0x20;
@@ -163,7 +167,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             domain.eflags = IF | 2;
             domain.esp = start.stackTop();
             domain.ss = XenLayout.KERNEL_DS;
-            for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+            for (int segment : DATA_SEGMENTS) {
                 domain.segments[segment] = XenLayout.KERNEL_DS;
             }
             domain.vcpu = scheduler.add(domain.id, CreditScheduler.DEFAULT_WEIGHT);
@@ -289,14 +293,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             cpu.shutdown("xen: fault in Xen itself, vector " + vector + " at 0x" + Integer.toHexString(frame.eip));
             return;
         }
-        for (Domain doomed : domains) {
-            if (doomed.destroyRequested) {
-                doomed.destroyRequested = false;
-                if (doomed.alive()) {
-                    xenConsole("(XEN) domain " + doomed.id + " destroyed\n");
-                    end(doomed, Domain.SHUTDOWN_CRASH);
-                }
-            }
+        if (destroyRequested) {
+            destroyRequestedDomains();
         }
         try {
             if (current.alive() || vector >= 32 && vector != HYPERCALL_VECTOR) {
@@ -353,7 +351,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         previous.eflags = frame.eflags;
         previous.esp = frame.esp;
         previous.ss = frame.ss;
-        for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+        for (int segment : DATA_SEGMENTS) {
             previous.segments[segment] = cpu.segmentSelector(segment);
         }
         previous.cr2 = cpu.cr(2);
@@ -382,7 +380,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         cpu.writeControlRegister(2, next.cr2);
         int cr0 = cpu.cr(0);
         cpu.writeControlRegister(0, next == fpuOwner && !next.virtualTaskSwitched ? cr0 & ~8 : cr0 | 8);
-        for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+        for (int segment : DATA_SEGMENTS) {
             try {
                 cpu.loadSegmentRegister(segment, next.segments[segment]);
             } catch (RuntimeException unusable) {
@@ -717,6 +715,20 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
      */
     void destroy(int domainId) {
         domains.get(domainId - 1).destroyRequested = true;
+        destroyRequested = true;
+    }
+
+    private void destroyRequestedDomains() {
+        destroyRequested = false;
+        for (Domain doomed : domains) {
+            if (doomed.destroyRequested) {
+                doomed.destroyRequested = false;
+                if (doomed.alive()) {
+                    xenConsole("(XEN) domain " + doomed.id + " destroyed\n");
+                    end(doomed, Domain.SHUTDOWN_CRASH);
+                }
+            }
+        }
     }
 
     /**
