@@ -52,7 +52,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     private final MemoryManager mm;
     private final Counters counters;
     private final Counter[] hypercallCounts = new Counter[64];
-    private final Counter bounces, softwareInterrupts, interrupts, upcalls, domainSwitches;
+    private final Counter bounces, softwareInterrupts, interrupts, upcalls;
+    private final Counter domainSwitches;
     private final CreditScheduler scheduler = new CreditScheduler();
     private final List<Domain> domains = new ArrayList<>();
     /** The domain whose context is on the CPU (it may be blocked or dead while the CPU idles in it). */
@@ -410,8 +411,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         }
         if (current.virtualTaskSwitched) {
             current.virtualTaskSwitched = false;
-            bounces.increment();
-            current.bouncedTraps.increment();
             bounce(7, -1, frame.eip);
         }
     }
@@ -539,7 +538,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         if (vector == 13 && frame.errorCode != 0 && (frame.errorCode & 7) == 2 && isIntN(frame.errorCode >>> 3)) {
             int n = frame.errorCode >>> 3;
             softwareInterrupts.increment();
-            current.bouncedTraps.increment();
             if ((current.trapFlags[n] & 3) < (frame.cs & 3)) {
                 bounce(13, frame.errorCode, frame.eip);
             } else {
@@ -548,7 +546,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             return;
         }
         bounces.increment();
-        current.bouncedTraps.increment();
         bounce(vector, frame.errorCode, frame.eip);
     }
 
@@ -567,6 +564,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
      * fault also pushes CR2 below it, the paper's extended frame, and writes it to vcpu_info.arch.cr2 (Xen 3).
      */
     void bounce(int vector, int errorCode, int returnEip) throws DomainCrash {
+        current.bouncedTraps.increment();
         int handler = current.trapAddress[vector];
         if (handler == 0) {
             throw new DomainCrash("no handler for vector " + vector + " (error 0x" + Integer.toHexString(errorCode)
