@@ -68,11 +68,12 @@ public final class EventChannels {
     }
 
     /**
-     * EVTCHNOP_alloc_unbound: a new port that {@code remoteDom} may connect to. Only a privileged domain may allocate
-     * in another domain: -EPERM ([X32] evtchn_alloc_unbound). The port, or -errno.
+     * EVTCHNOP_alloc_unbound: a new port that {@code remoteDom} may connect to. An unprivileged domain names itself
+     * only as DOMID_SELF; any other domid, its own included, is -EPERM ([X32] evtchn_alloc_unbound: "else if
+     * (!IS_PRIV(current->domain))"). The port, or -errno.
      */
     public int allocUnbound(int dom, int remoteDom) {
-        if (dom != DOMID_SELF && dom != domainId) {
+        if (dom != DOMID_SELF) {
             return EPERM;
         }
         int port = freePort();

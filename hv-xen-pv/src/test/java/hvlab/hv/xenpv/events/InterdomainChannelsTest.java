@@ -93,10 +93,12 @@ class InterdomainChannelsTest {
         assertThat(d1.bindInterdomain(7, 1)).isEqualTo(ESRCH);
     }
 
+    /** Xen 3.x evtchn_alloc_unbound: DOMID_SELF, or privilege; an unprivileged domain's own domid is -EPERM too. */
     @Test
-    void onlyAPrivilegedDomainAllocatesInAnother() {
+    void onlyAPrivilegedDomainAllocatesByDomid() {
         assertThat(d1.allocUnbound(2, 1)).isEqualTo(EPERM);
-        assertThat(d1.allocUnbound(1, 2)).isPositive(); // naming itself is as DOMID_SELF
+        assertThat(d1.allocUnbound(1, 2)).isEqualTo(EPERM);
+        assertThat(d1.allocUnbound(DOMID_SELF, 2)).isPositive();
     }
 
     @Test
