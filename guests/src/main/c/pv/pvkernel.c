@@ -21,6 +21,7 @@ static struct start_info *si;
 static struct shared_info *shared;
 static u32 timer_port;
 static volatile u32 timer_ticks;
+static volatile u32 peer_port, peer_events;     /* the interdomain channel of ping and pong */
 
 static u32 strlen(const char *s) { u32 n = 0; while (s[n]) n++; return n; }
 
@@ -95,6 +96,7 @@ void pv_events(void) {
             bits &= bits - 1;
             __atomic_and_fetch(&shared->evtchn_pending[w], ~(1u << b), __ATOMIC_SEQ_CST);
             if (w * 32 + b == timer_port) timer_ticks++;
+            if (peer_port && w * 32 + b == peer_port) peer_events++;
         }
     }
     v->upcall_mask = 0;   /* the IRET cannot restore the virtual IF: events on again by hand */
@@ -302,6 +304,7 @@ static void check(const char *name, long got, long want) {
 }
 
 #define EPERM  (-1)
+#define ESRCH  (-3)
 #define EFAULT (-14)
 #define EINVAL (-22)
 
@@ -395,6 +398,120 @@ static int events(void) {
     return failed == 0;
 }
 
+/* ---- two domains: interdomain event channels (section 11); the peer's domain id comes on the command line ---- */
+
+static u32 option(const char *key, u32 dflt);
+
+static long evtchn_op(u32 cmd, void *arg) { return hypercall3(HYPERVISOR_event_channel_op, cmd, (u32)arg, 0); }
+
+/* Sleeps until the peer's port has fired `target` times; events masked between the check and SCHEDOP_block (which
+   unmasks them), so no notification is lost. */
+static void wait_peer_events(u32 target) {
+    shared->vcpu[0].upcall_mask = 1;
+    while (peer_events < target) {
+        hypercall3(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0);
+        shared->vcpu[0].upcall_mask = 1;
+    }
+    events_on();
+}
+
+static void notify_peer(void) {
+    u32 send[1] = { peer_port };
+    if (evtchn_op(EVTCHNOP_send, send) != 0) panic("send refused");
+}
+
+/* pong (d2 by default): offers a port to its peer (alloc_unbound) and answers each notification with one. */
+static int pong(u32 n) {
+    u32 peer = option("peer", 1);
+    u32 alloc[2] = { DOMID_SELF | peer << 16, 0 };     /* dom, remote_dom (u16 each), OUT port */
+    if (evtchn_op(EVTCHNOP_alloc_unbound, alloc) != 0) panic("alloc_unbound refused");
+    peer_port = alloc[1];
+    puts("pong: port "); put_dec(peer_port); puts(" offered to d"); put_dec(peer); puts("\n");
+    for (u32 i = 1; i <= n; i++) {
+        wait_peer_events(i);
+        notify_peer();
+    }
+    puts("pong: "); put_dec(n); puts(" replies\n");
+    return 1;
+}
+
+/* ping (d1 by default): connects to the peer's offered port (bind_interdomain, retried until it is offered) and
+   times round trips: send, then sleep until the answer. */
+static int ping(u32 n) {
+    u32 bind[3] = { option("peer", 2), option("port", 2), 0 };   /* remote_dom, remote_port, OUT local_port */
+    long r;
+    for (u32 tries = 0; (r = evtchn_op(EVTCHNOP_bind_interdomain, bind)) == EINVAL && tries < 1000; tries++)
+        hypercall3(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);    /* not offered yet: let the peer run */
+    if (r != 0) panic("bind_interdomain refused");
+    peer_port = bind[2];
+    events_on();
+    u32 base = peer_events;
+    u64 t0 = rdtsc();
+    for (u32 i = 1; i <= n; i++) {
+        notify_peer();
+        wait_peer_events(base + i);
+    }
+    u64 t = rdtsc() - t0;
+    print_result("pingpong", n, t);
+    u32 port[1] = { peer_port };
+    check("close_interdomain_port", evtchn_op(EVTCHNOP_close, port), 0);
+    return peer_events == base + n && failed == 0;
+}
+
+/* intruder (d2 beside another domain): reaches for the peer's event channels; each is refused with Xen's code. */
+static int intruder(void) {
+    u32 peer = option("peer", 1);
+    u32 bind[3] = { peer, 1, 0 };
+    check("bind_peers_virq_port", evtchn_op(EVTCHNOP_bind_interdomain, bind), EINVAL);
+    bind[1] = 1000;
+    check("bind_peers_free_port", evtchn_op(EVTCHNOP_bind_interdomain, bind), EINVAL);
+    bind[0] = 999;
+    bind[1] = 1;
+    check("bind_no_such_domain", evtchn_op(EVTCHNOP_bind_interdomain, bind), ESRCH);
+    u32 alloc[2] = { peer | DOMID_SELF << 16, 0 };   /* a port in the peer's table */
+    check("alloc_unbound_in_peer", evtchn_op(EVTCHNOP_alloc_unbound, alloc), EPERM);
+    u32 port[1] = { 2 };                             /* a port number this domain never bound */
+    check("send_port_not_ours", evtchn_op(EVTCHNOP_send, port), EINVAL);
+    check("close_port_not_ours", evtchn_op(EVTCHNOP_close, port), EINVAL);
+    alloc[0] = DOMID_SELF | peer << 16;              /* offered to the peer: not ours to take */
+    check("alloc_unbound_for_peer", evtchn_op(EVTCHNOP_alloc_unbound, alloc), 0);
+    u32 self_bind[3] = { DOMID_SELF, alloc[1], 0 };
+    check("bind_port_offered_to_another", evtchn_op(EVTCHNOP_bind_interdomain, self_bind), EINVAL);
+    /* the peer's memory: with equal reservations side by side, its first frame lies nr_pages below ours */
+    u32 peer_mfn = mfn_of(0) - si->nr_pages;
+    struct mmu_update req = { (u64)(scratch_l1_mfn << 12), peer_mfn << 12 | 0x25 };
+    check("map_peers_frame", mmu_update(&req, 1), EINVAL);
+    req.ptr = (u64)(peer_mfn << 12); req.val = 0;
+    check("write_peers_frame", mmu_update(&req, 1), EINVAL);
+    req.ptr = (u64)(peer_mfn << 12 | 1); req.val = 0;      /* MMU_MACHPHYS_UPDATE */
+    check("machphys_update_peers_frame", mmu_update(&req, 1), EINVAL);
+    check("update_va_mapping_peers_frame", update_va_mapping(TEST_BASE, peer_mfn << 12 | 0x25, 2), EINVAL);
+    u32 extent[1] = { peer_mfn };
+    struct xen_memory_reservation r = { extent, 1, 0, 0, DOMID_SELF };
+    check("balloon_out_peers_frame", hypercall3(HYPERVISOR_memory_op, XENMEM_decrease_reservation, (u32)&r, 0), 0);
+    puts("intruder: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
+/* fpustate: a value held in ST(0) while the domain yields the CPU n times; beside another fpustate with another seed,
+   it checks that Xen switches the FPU registers with the domain (lazily, on #NM). */
+static int fpustate(u32 n) {
+    u32 seed = option("seed", 7), kept = 0;
+    __asm__ volatile("fninit\n\tfildl %0" : : "m"(seed));
+    for (u32 i = 0; i < n; i++) hypercall3(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);
+    __asm__ volatile("fistpl %0" : "=m"(kept));
+    puts("fpustate: seed "); put_dec(seed); puts(" kept "); put_dec(kept); puts(" over "); put_dec(n);
+    puts(" yields\n");
+    return kept == seed;
+}
+
+/* crash: a page fault with no handler; Xen kills the domain, and any other domain runs on. */
+static int crash(void) {
+    puts("crash: a page fault with no handler\n");
+    hypercall3(HYPERVISOR_set_trap_table, 0, 0, 0);
+    return *(volatile u32 *)0x0FF00000u == 0;
+}
+
 static u32 option(const char *key, u32 dflt) {
     for (const char *p = si->cmd_line; *p; p++) {
         const char *k = key, *q = p;
@@ -449,6 +566,11 @@ void pv_main(struct start_info *start) {
     else if (same(w, "ptemod")) ok = bench_ptemod(option("iterations", 100000));
     else if (same(w, "attacks")) ok = attacks();
     else if (same(w, "events")) ok = events();
+    else if (same(w, "ping")) ok = ping(option("iterations", 1000));
+    else if (same(w, "pong")) ok = pong(option("iterations", 1000));
+    else if (same(w, "intruder")) ok = intruder();
+    else if (same(w, "crash")) ok = crash();
+    else if (same(w, "fpustate")) ok = fpustate(option("iterations", 100));
     else { puts("lab: unknown workload\n"); ok = 0; }
     shared->vcpu[0].upcall_mask = 1;
     puts(ok ? "lab: done status=pass timer_ticks=" : "lab: done status=fail timer_ticks=");

@@ -36,9 +36,11 @@ typedef unsigned long long u64;
 struct xen_memory_reservation { u32 *extent_start; u32 nr_extents, extent_order, address_bits; u16 domid; };
 
 #define SCHEDOP_block 1
+#define EVTCHNOP_bind_interdomain 0
 #define EVTCHNOP_bind_virq 1
 #define EVTCHNOP_close     3
 #define EVTCHNOP_send      4
+#define EVTCHNOP_alloc_unbound 6
 #define EVTCHNOP_unmask    9
 #define VIRQ_TIMER 0
 

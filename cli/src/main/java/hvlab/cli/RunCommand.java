@@ -14,6 +14,7 @@ import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.StatsReport;
 import hvlab.spi.Availability;
+import hvlab.spi.Capability;
 import hvlab.spi.GuestImage;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.MachineDescription;
@@ -46,7 +47,8 @@ import java.util.stream.Collectors;
         footer = {"", "Exit status: the value the guest wrote to port 0xf4 (QEMU's isa-debug-exit exits with"
                 + " (v<<1)|1 for the same guest);", "  0 the guest powered the machine off (ACPI S5), 1 the hypervisor plugin failed, 2 bad input, 124 instruction"
                 + " limit reached, 125 CPU shutdown (triple fault), 126 halted with no way to wake,"
-                + " 127 reset requested."})
+                + " 127 reset requested.", "  Several --guest (one domain each, under a hypervisor with several"
+                + " domains): the run ends when all have, with the first domain's status."})
 final class RunCommand implements Callable<Integer> {
     /** A guest that powers the machine off (ACPI S5) ends the run with 0, as QEMU exits on {@code poweroff}. */
     static final int EXIT_POWER_OFF = 0;
@@ -65,8 +67,10 @@ final class RunCommand implements Callable<Integer> {
 
     static final class Image {
         @Option(names = "--guest", paramLabel = "lab:NAME", description = "A lab guest (see 'hvlab list'); lab-pv:NAME"
-                + " is its paravirtualized port, for --hypervisor xen-pv.")
-        String guest;
+                + " is its paravirtualized port, for --hypervisor xen-pv. Repeat it to run several guests at once,"
+                + " one domain each (d1, d2, ... in order), under a hypervisor that hosts several domains (xen-pv):"
+                + " each console line then starts with its domain, e.g. '(d2) '.")
+        List<String> guests;
 
         @Option(names = "--kernel", paramLabel = "FILE",
                 description = "A Linux bzImage or a Multiboot v1 kernel (32-bit ELF), told apart by content.")
@@ -138,10 +142,10 @@ final class RunCommand implements Callable<Integer> {
             if (traceOut != null) {
                 machine.cpu().setTracer(new InstructionTrace(traceOut, traceLimit, traceRegisters));
             }
-            GuestImage guest = guestImage();
+            List<GuestImage> guests = guestImages();
             RunOutcome outcome;
-            try (Hypervisor chosen = hypervisorOn(machine)) {
-                chosen.boot(guest);
+            try (Hypervisor chosen = hypervisorOn(machine, guests.size())) {
+                chosen.boot(guests);
                 startInputPump(machine, System.in);
                 outcome = chosen.run(maxInstructions);
             }
@@ -186,16 +190,28 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private GuestImage guestImage() {
+    /** One image per --guest, else the one --kernel or --bios names. */
+    private List<GuestImage> guestImages() {
         if (initrd != null && image.kernel == null) {
             throw new UserInputException("--initrd goes with --kernel (a Linux bzImage)");
         }
-        if (image.guest != null && image.guest.startsWith(PARAVIRTUAL_PREFIX)) {
-            LabGuest guest = paravirtualGuestNamed(image.guest.substring(PARAVIRTUAL_PREFIX.length()));
+        if (image.guests == null) {
+            return List.of(guestImage(null));
+        }
+        List<GuestImage> images = new ArrayList<>();
+        for (String guest : image.guests) {
+            images.add(guestImage(guest));
+        }
+        return images;
+    }
+
+    private GuestImage guestImage(String labGuest) {
+        if (labGuest != null && labGuest.startsWith(PARAVIRTUAL_PREFIX)) {
+            LabGuest guest = paravirtualGuestNamed(labGuest.substring(PARAVIRTUAL_PREFIX.length()));
             String commandLine = guest.paravirtualCommandLine() + (append.isBlank() ? "" : " " + append);
-            return new GuestImage.Multiboot(image.guest, LabGuest.paravirtualImage(), commandLine);
-        } else if (image.guest != null) {
-            LabGuest guest = labGuest(image.guest);
+            return new GuestImage.Multiboot(labGuest, LabGuest.paravirtualImage(), commandLine);
+        } else if (labGuest != null) {
+            LabGuest guest = labGuest(labGuest);
             String commandLine = append.isBlank() ? guest.commandLine() : guest.commandLine() + " " + append;
             return new GuestImage.Multiboot(guest.name(), guest.kernelImage(), commandLine);
         } else if (image.kernel != null) {
@@ -220,8 +236,12 @@ final class RunCommand implements Callable<Integer> {
      * The bare machine for {@code native}; otherwise the selected plugin's hypervisor, created on the machine. The
      * plugin path is read only here, so a native run never depends on plugin code.
      */
-    private Hypervisor hypervisorOn(Machine machine) {
+    private Hypervisor hypervisorOn(Machine machine, int domains) {
         if (hypervisor.equals(ProviderRegistry.NATIVE)) {
+            if (domains > 1) {
+                throw new UserInputException(domains + " --guest options need a hypervisor that runs several domains"
+                        + " (e.g. --hypervisor xen-pv); the bare machine runs one guest");
+            }
             return new BareMachine(machine);
         }
         ProviderRegistry registry = hvlab.loadProviders(machine.description());
@@ -242,6 +262,10 @@ final class RunCommand implements Callable<Integer> {
                 "no hypervisor '" + hypervisor + "'; known: " + String.join(", ", registry.ids())));
         if (provider.availability() instanceof Availability.Unavailable(String reason)) {
             throw new UserInputException("hypervisor '" + hypervisor + "' is unavailable: " + reason);
+        }
+        if (domains > 1 && !provider.capabilities().contains(Capability.MULTIPLE_DOMAINS)) {
+            throw new UserInputException(domains + " --guest options need a hypervisor that runs several domains"
+                    + " (capability MULTIPLE_DOMAINS, e.g. xen-pv); '" + hypervisor + "' runs one guest");
         }
         System.Logger logger = System.getLogger("hvlab.hv." + hypervisor);
         return provider.create(new MachineHostContext(machine, machine.description(), logger));

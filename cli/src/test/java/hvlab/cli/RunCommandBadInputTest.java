@@ -76,6 +76,18 @@ class RunCommandBadInputTest {
     }
 
     @Test
+    void severalGuestsOnTheBareMachineAreRefused() {
+        assertBadInput(run("run", "--guest", "lab:hello", "--guest", "lab:hello"),
+                "2 --guest options need a hypervisor that runs several domains");
+    }
+
+    @Test
+    void severalGuestsUnderAOneGuestHypervisorAreRefused() {
+        assertBadInput(run("run", "--hypervisor", "vtx", "--guest", "lab:hello", "--guest", "lab:hello"),
+                "'vtx' runs one guest");
+    }
+
+    @Test
     void unknownLabGuestListsTheKnownOnes() {
         assertBadInput(run("run", "--guest", "lab:nonesuch"), "known: hello, selftest");
     }

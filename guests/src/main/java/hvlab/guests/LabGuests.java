@@ -40,7 +40,21 @@ public final class LabGuests {
             + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"),
             new LabGuest("events", "PV only: the timer VIRQ arrives as event-channel upcalls, SCHEDOP_block sleeps until"
                     + " one, the guest's upcall mask defers them and unmasking delivers; bad event-channel calls are"
-                    + " refused", IMAGE_NAME + " events"));
+                    + " refused", IMAGE_NAME + " events"),
+            new LabGuest("ping", "PV only, with pong beside it (d1 of two): connects to d2's offered event channel"
+                    + " (bind_interdomain) and times round trips through Xen; iterations=N, peer=D, port=P",
+                    IMAGE_NAME + " ping"),
+            new LabGuest("pong", "PV only, with ping beside it (d2 of two): offers d1 an event channel (alloc_unbound)"
+                    + " and answers each notification; iterations=N, peer=D", IMAGE_NAME + " pong"),
+            new LabGuest("intruder", "hostile, PV only, beside another domain (d2 of two): binds, allocates in, sends"
+                    + " and closes the other domain's event channels, and maps, writes and balloons out its frames;"
+                    + " each must be refused with Xen's error code",
+                    IMAGE_NAME + " intruder"),
+            new LabGuest("crash", "hostile, PV only: takes a page fault with no handler, so Xen kills the domain;"
+                    + " domains beside it must run on", IMAGE_NAME + " crash"),
+            new LabGuest("fpustate", "PV only: keeps seed=N in the x87 stack while it yields the CPU (iterations=N"
+                    + " times); beside another fpustate, checks each domain keeps its own FPU registers",
+                    IMAGE_NAME + " fpustate"));
 
     private static final List<LabGuest> ALL = List.of(
             guest("hello", "prints a greeting and exits with success"),

@@ -22,6 +22,11 @@ public enum Capability {
     SNAPSHOT,
     /** Runs unmodified guests (no paravirtual kernel needed). */
     UNMODIFIED_GUESTS,
+    /**
+     * Several guest domains at once on one machine, one per image given to {@link Hypervisor#boot(java.util.List)},
+     * sharing the CPU under the hypervisor's scheduler.
+     */
+    MULTIPLE_DOMAINS,
     /** Classic trap-and-emulate: the guest kernel is deprivileged and its privileged instructions trap. */
     TRAP_AND_EMULATE
 }

@@ -4,12 +4,30 @@ import hvlab.hw.boot.BootImageException;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.machine.RunOutcome;
 
+import java.util.List;
 import java.util.Optional;
 
-/** One hypervisor instance on one machine, hosting one guest domain. */
+/**
+ * One hypervisor instance on one machine, hosting one guest domain, or several when its provider declares
+ * {@link Capability#MULTIPLE_DOMAINS}.
+ */
 public interface Hypervisor extends AutoCloseable {
     /** Builds the guest's domain from its image and leaves the CPU ready to run it. */
     void boot(GuestImage image) throws BootImageException;
+
+    /**
+     * Builds one domain per image, in order (domain 1 is the first), and leaves the CPU ready to run them; {@link
+     * #run} then runs them all until every one has ended, and its outcome is that of the first. Only a hypervisor
+     * whose provider declares {@link Capability#MULTIPLE_DOMAINS} takes more than one image; the default boots a
+     * single image and refuses more (the framework checks the capability first and says so to the user).
+     */
+    default void boot(List<GuestImage> images) throws BootImageException {
+        if (images.size() != 1) {
+            throw new UnsupportedOperationException("this hypervisor hosts one guest; " + images.size()
+                    + " images need Capability.MULTIPLE_DOMAINS");
+        }
+        boot(images.getFirst());
+    }
 
     /** Runs the guest until it ends or the budget is spent; routine exits are handled inside. */
     RunOutcome run(long maxInstructions);

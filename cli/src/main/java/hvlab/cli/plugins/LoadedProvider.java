@@ -10,6 +10,7 @@ import hvlab.spi.Hypervisor;
 import hvlab.spi.HypervisorProvider;
 import hvlab.spi.HypervisorType;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -36,6 +37,14 @@ public record LoadedProvider(HypervisorProvider provider, String origin, String 
         public void boot(GuestImage image) throws BootImageException {
             PluginCalls.call(failed, "boot()", () -> {
                 plugin.boot(image);
+                return null;
+            });
+        }
+
+        @Override
+        public void boot(List<GuestImage> images) throws BootImageException {
+            PluginCalls.call(failed, "boot()", () -> {
+                plugin.boot(images);
                 return null;
             });
         }

@@ -247,8 +247,7 @@ final class Hypercalls {
 
     /** The virtual CR0.TS, mirrored into the real one: the guest's next FPU instruction raises #NM, bounced. */
     private int fpuTaskSwitch(int set) {
-        int cr0 = cpu.cr(0);
-        cpu.writeControlRegister(0, set != 0 ? cr0 | 8 : cr0 & ~8);
+        xen.setTaskSwitched(set != 0);
         return 0;
     }
 
@@ -270,7 +269,7 @@ final class Hypercalls {
             return EINVAL;
         }
         for (int k = 0; k < count; k++) {
-            cpu.outPort(0x3F8, 1, read8(buffer + k));
+            xen.consoleWrite(read8(buffer + k));
         }
         return 0;
     }
@@ -278,7 +277,10 @@ final class Hypercalls {
     /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
     private int schedOp(int command, int argument) throws GuestPointer {
         return switch (command) {
-            case 0 -> 0;
+            case 0 -> {
+                xen.yield();
+                yield 0;
+            }
             case 1 -> {
                 xen.block();
                 yield 0;
@@ -291,9 +293,41 @@ final class Hypercalls {
         };
     }
 
-    /** event_channel_op(cmd, arg): bind_virq (1), close (3), send (4), unmask (9) ([X32] event_channel.h). */
+    /**
+     * event_channel_op(cmd, arg): bind_interdomain (0), bind_virq (1), close (3), send (4), alloc_unbound (6),
+     * unmask (9) ([X32] event_channel.h). A refused operation on an interdomain or unbound port is counted: a
+     * domain reaching for another's channel.
+     */
     private int eventChannelOp(int command, int argument) throws GuestPointer {
         hvlab.hv.xenpv.events.EventChannels events = xen.domain().events;
+        int result = switch (command) {
+            case 0 -> {
+                int port = events.bindInterdomain(read32(argument) & 0xFFFF, read32(argument + 4));
+                if (port < 0) {
+                    yield port;
+                }
+                write32(argument + 8, port);
+                yield 0;
+            }
+            case 6 -> {
+                int domains = read32(argument);
+                int port = events.allocUnbound(domains & 0xFFFF, domains >>> 16);
+                if (port < 0) {
+                    yield port;
+                }
+                write32(argument + 4, port);
+                yield 0;
+            }
+            default -> eventChannelOpOnPort(events, command, argument);
+        };
+        if (result < 0 && (command == 0 || command == 6 || command == 4)) {
+            xen.refusedEventChannelOps.increment();
+        }
+        return result;
+    }
+
+    private int eventChannelOpOnPort(hvlab.hv.xenpv.events.EventChannels events, int command, int argument)
+            throws GuestPointer {
         return switch (command) {
             case 1 -> {
                 int port = events.bindVirq(read32(argument), read32(argument + 4));

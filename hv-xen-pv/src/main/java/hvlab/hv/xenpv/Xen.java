@@ -3,8 +3,10 @@ package hvlab.hv.xenpv;
 import hvlab.hv.xenpv.domain.Domain;
 import hvlab.hv.xenpv.domain.DomainBuilder;
 import hvlab.hv.xenpv.domain.PvKernelImage;
+import hvlab.hv.xenpv.events.EventChannels;
 import hvlab.hv.xenpv.mm.FrameTable;
 import hvlab.hv.xenpv.mm.MemoryManager;
+import hvlab.hv.xenpv.sched.CreditScheduler;
 import hvlab.hw.boot.BootImageException;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.HypervisorEntry;
@@ -20,14 +22,26 @@ import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Xen for one PV domain on the machine: it owns ring 0 and the top 64 MiB, runs the guest kernel in ring 1, and
- * gets control where the hardware gives it to ring 0 — hypercalls through {@code int 0x82}, exceptions, interrupts
- * — leaving by IRET (../shared/design/architecture.md, paravirtual).
+ * Xen for PV domains on the machine: it owns ring 0 and the top 64 MiB, runs each guest kernel in ring 1, and gets
+ * control where the hardware gives it to ring 0 — hypercalls through {@code int 0x82}, exceptions, interrupts —
+ * leaving by IRET (../shared/design/architecture.md, paravirtual). Several domains share the CPU under the credit
+ * scheduler: at a switch Xen saves the vCPU's registers, frame and segments and loads the next one's page tables,
+ * GDT entries, kernel stack, system-call gate and registers, so nothing of one domain is left for the other.
  */
-final class Xen implements Hypervisor, HypervisorEntry {
+final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory {
     static final int HYPERCALL_VECTOR = 0x82;
     static final int DOMAIN_PAGES = 8192; // 32 MiB
+    /** The least a lab PV kernel needs: its 4 MiB boot region and the scratch frames its workloads map. */
+    static final int MINIMUM_DOMAIN_PAGES = 2048;
+    /** Shared_info frames follow one another in Xen's memory: at most this many domains. */
+    static final int MAXIMUM_DOMAINS = 64;
+    /** The data segment registers a vCPU's context holds besides CS and SS (which the frame has). */
+    private static final int[] DATA_SEGMENTS = {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS};
     private static final int IF = 1 << 9, TF = 1 << 8, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, IOPL = 3 << 12;
 
     private final Machine machine;
@@ -39,12 +53,26 @@ final class Xen implements Hypervisor, HypervisorEntry {
     private final Counters counters;
     private final Counter[] hypercallCounts = new Counter[64];
     private final Counter bounces, softwareInterrupts, interrupts, upcalls;
-    /** The guest blocked (SCHEDOP_block): once back in its context the CPU waits for the next interrupt. */
-    private boolean blocking;
+    private final Counter domainSwitches;
+    private final CreditScheduler scheduler = new CreditScheduler();
+    private final List<Domain> domains = new ArrayList<>();
+    /** The domain whose context is on the CPU (it may be blocked or dead while the CPU idles in it). */
+    private Domain current;
+    /** The scheduler must choose again before Xen returns to a guest (a timeslice ended, a block, a wake...). */
+    private boolean rescheduleDue;
+    /** No domain is runnable: Xen returns to the loaded context and halts until the next interrupt. */
+    private boolean idle;
+    /** The domain whose FPU registers are in the FPU (lazy switching, as Xen's): null for none. */
+    private Domain fpuOwner;
+    /** Some domain's destruction waits for Xen's next entry (set from the toolstack's thread of control). */
+    private volatile boolean destroyRequested;
+    /** Guest entries of Xen's GDT installed now (the loaded domain's set_gdt). */
+    private int installedGdtEntries;
     static final int TIMER_VECTOR = 0x20;
     /** Xen's periodic tick, as PV vCPUs get by default: 10 ms ([X32] domain.c), from the PIT (1193182 / 11932). */
     private static final int PIT_DIVISOR = 11932;
-    private Domain domain;
+    /** Event-channel operations refused on an interdomain or unbound port: a reach for another domain's channel. */
+    final Counter refusedEventChannelOps;
     final Hypercalls hypercalls;
     final InterruptFrame frame;
 
@@ -60,6 +88,8 @@ final class Xen implements Hypervisor, HypervisorEntry {
         this.softwareInterrupts = counters.counter(Counters.EXITS, "int n bounced to the guest");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
         this.upcalls = counters.counter("events", "upcalls delivered");
+        this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, "domain switch");
+        this.refusedEventChannelOps = counters.counter("events", "interdomain channel ops refused");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
     }
@@ -76,8 +106,9 @@ final class Xen implements Hypervisor, HypervisorEntry {
         return mm;
     }
 
+    /** The domain on the CPU: the one a hypercall or trap came from. */
     Domain domain() {
-        return domain;
+        return current;
     }
 
     XenLayout layout() {
@@ -88,39 +119,73 @@ final class Xen implements Hypervisor, HypervisorEntry {
 
     @Override
     public void boot(GuestImage image) throws BootImageException {
-        if (!(image instanceof GuestImage.Multiboot kernel)) {
-            throw new BootImageException("xen-pv boots PV kernel images (ELF with __xen_guest); " + image.name()
-                    + " is " + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
+        boot(List.of(image));
+    }
+
+    /**
+     * One domain per image, d1 first, each with its own frames (an equal share of the domain area, at most 32 MiB),
+     * P2M, start_info, shared_info, page tables and event channels; then d1 starts. Console lines of several domains
+     * carry their domain's prefix.
+     */
+    @Override
+    public void boot(List<GuestImage> images) throws BootImageException {
+        if (images.isEmpty() || images.size() > MAXIMUM_DOMAINS) {
+            throw new BootImageException("xen-pv runs 1 to " + MAXIMUM_DOMAINS + " domains, not " + images.size());
         }
-        PvKernelImage pv = PvKernelImage.parse(image.name(), kernel.image());
+        List<PvKernelImage> kernels = new ArrayList<>();
+        for (GuestImage image : images) {
+            if (!(image instanceof GuestImage.Multiboot kernel)) {
+                throw new BootImageException("xen-pv boots PV kernel images (ELF with __xen_guest); " + image.name()
+                        + " is " + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
+            }
+            kernels.add(PvKernelImage.parse(image.name(), kernel.image()));
+        }
+        int available = layout.lastDomainFrame() + 1 - XenLayout.FIRST_DOMAIN_FRAME;
+        int pages = Math.min(DOMAIN_PAGES, available / images.size() & ~0xFF);
+        if (pages < MINIMUM_DOMAIN_PAGES) {
+            throw new BootImageException(images.size() + " domains need " + (images.size() * MINIMUM_DOMAIN_PAGES >> 8)
+                    + " MiB for domains; this machine has " + (Math.max(available, 0) >> 8)
+                    + " MiB (RAM above 16 MiB less Xen's 8): give it more --memory");
+        }
         cpu.enterFlatProtectedMode(0, 0, 0);
         machine.platform().localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves
         startTimer();
         buildXen();
-        int pages = Math.min(DOMAIN_PAGES, layout.lastDomainFrame() - XenLayout.FIRST_DOMAIN_FRAME);
-        domain = new Domain(1, XenLayout.FIRST_DOMAIN_FRAME, pages, layout.physical(XenLayout.SHARED_INFO) >>> 12);
-        domain.events = new hvlab.hv.xenpv.events.EventChannels(memory, domain.sharedInfoFrame << 12);
-        DomainBuilder.Start start = new DomainBuilder(memory, frames, mm).build(domain, image.name(), pv,
-                kernel.commandLine());
-        for (int pfn = 0; pfn < pages; pfn++) {
-            memory.writeU32(layout.physical(XenLayout.M2P) + domain.machineFrame(pfn) * 4, pfn);
+        DomainBuilder builder = new DomainBuilder(memory, frames, mm);
+        for (int k = 0; k < images.size(); k++) {
+            GuestImage.Multiboot kernel = (GuestImage.Multiboot) images.get(k);
+            Domain domain = new Domain(k + 1, XenLayout.FIRST_DOMAIN_FRAME + k * pages, pages,
+                    layout.physical(XenLayout.SHARED_INFO) + k * 4096 >>> 12, counters);
+            domain.events = new EventChannels(memory, domain.sharedInfoFrame << 12, domain.id, this);
+            DomainBuilder.Start start = builder.build(domain, kernel.name(), kernels.get(k), kernel.commandLine());
+            for (int pfn = 0; pfn < pages; pfn++) {
+                memory.writeU32(layout.physical(XenLayout.M2P) + domain.machineFrame(pfn) * 4, pfn);
+            }
+            domain.baseTable = start.baseTable();
+            domain.registers[Cpu.ESI] = start.startInfo();
+            domain.eip = start.entry();
+            domain.cs = XenLayout.KERNEL_CS;
+            domain.eflags = IF | 2;
+            domain.esp = start.stackTop();
+            domain.ss = XenLayout.KERNEL_DS;
+            for (int segment : DATA_SEGMENTS) {
+                domain.segments[segment] = XenLayout.KERNEL_DS;
+            }
+            domain.vcpu = scheduler.add(domain.id, CreditScheduler.DEFAULT_WEIGHT);
+            domains.add(domain);
         }
-        domain.baseTable = start.baseTable();
-        cpu.writeControlRegister(3, start.baseTable() << 12);
+        Domain first = domains.getFirst();
+        cpu.writeControlRegister(3, first.baseTable << 12);
         cpu.writeControlRegister(0, cpu.cr(0) | (1 << 31) | (1 << 16)); // paging, and WP: ring 1 honours read-only
         cpu.loadGdtr(XenLayout.linear(XenLayout.GDT), 7177 * 8 - 1);
         cpu.loadIdtr(XenLayout.linear(XenLayout.IDT), 256 * 8 - 1);
         cpu.loadTaskRegister(XenLayout.TSS_SELECTOR);
-        for (int segment : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
-            cpu.loadSegmentRegister(segment, XenLayout.KERNEL_DS);
-        }
         cpu.setHypervisorEntryPage(XenLayout.linear(XenLayout.ENTRY_PAGE), this);
-        for (int r = 0; r < 8; r++) {
-            cpu.setRegister(r, 0);
-        }
-        cpu.setRegister(Cpu.ESI, start.startInfo());
-        frame.enter(XenLayout.linear(XenLayout.STACK_TOP), start.entry(), XenLayout.KERNEL_CS, IF | 2,
-                start.stackTop(), XenLayout.KERNEL_DS);
+        scheduler.schedule();
+        load(first);
+        fpuOwner = first;
+        cpu.writeControlRegister(0, cpu.cr(0) & ~8);
+        frame.enter(XenLayout.linear(XenLayout.STACK_TOP), first.eip, first.cs, first.eflags, first.esp, first.ss);
     }
 
     /** Xen owns the PICs and the PIT: the 8259s at vectors 20h-2Fh, only IRQ0 open, the PIT ticking at 100 Hz. */
@@ -208,8 +273,8 @@ final class Xen implements Hypervisor, HypervisorEntry {
 
     /** The ring-1 stack for entries from ring 3 (stack_switch), in the real TSS. */
     void setKernelStack(int segment, int pointer) {
-        domain.kernelStackSegment = segment;
-        domain.kernelStackPointer = pointer;
+        current.kernelStackSegment = segment;
+        current.kernelStackPointer = pointer;
         memory.writeU32(layout.physical(XenLayout.TSS) + 12, pointer);
         memory.writeU32(layout.physical(XenLayout.TSS) + 16, segment);
     }
@@ -229,22 +294,146 @@ final class Xen implements Hypervisor, HypervisorEntry {
             cpu.shutdown("xen: fault in Xen itself, vector " + vector + " at 0x" + Integer.toHexString(frame.eip));
             return;
         }
+        if (destroyRequested) {
+            destroyRequestedDomains();
+        }
         try {
-            dispatch(vector);
-            if (domain.events.upcallDue() && domain.eventAddress != 0) {
-                upcalls.increment();
-                blocking = false;
-                bounceTo(domain.eventAddress, domain.eventSelector, -1, frame.eip, true, false);
+            if (current.alive() || vector >= 32 && vector != HYPERCALL_VECTOR) {
+                dispatch(vector);
+            } else {
+                rescheduleDue = true; // the domain on the CPU was destroyed: none of its requests is served
             }
         } catch (DomainCrash crash) {
-            crash(crash.getMessage());
-            return;
+            crash(current, crash.getMessage());
         }
-        boolean block = blocking;
-        blocking = false;
+        while (true) {
+            if (rescheduleDue) {
+                reschedule();
+            }
+            if (idle || !current.events.upcallDue() || current.eventAddress == 0) {
+                break;
+            }
+            try {
+                upcalls.increment();
+                current.eventsDelivered.increment();
+                bounceTo(current.eventAddress, current.eventSelector, -1, frame.eip, true, false);
+                break;
+            } catch (DomainCrash crash) {
+                crash(current, crash.getMessage());
+            }
+        }
         frame.resume();
-        if (block) {
-            cpu.halt(); // the vCPU waits, interrupts on, for the next event
+        if (idle) {
+            cpu.halt(); // every domain blocked (or ended): the CPU waits, interrupts on, for the next event
+        }
+    }
+
+    // ---- domains on the CPU ----
+
+    /** The credit scheduler's choice runs next: a switch if it is another domain, idle if none is runnable. */
+    private void reschedule() {
+        rescheduleDue = false;
+        CreditScheduler.Vcpu next = scheduler.schedule();
+        idle = next == null;
+        if (next != null && domains.get(next.id - 1) != current) {
+            switchTo(domains.get(next.id - 1));
+        }
+    }
+
+    /** The context switch: the running vCPU's state saved, the next one's loaded; returns through the frame. */
+    private void switchTo(Domain next) {
+        domainSwitches.increment();
+        Domain previous = current;
+        for (int r = 0; r < 8; r++) {
+            previous.registers[r] = cpu.register(r);
+        }
+        previous.eip = frame.eip;
+        previous.cs = frame.cs;
+        previous.eflags = frame.eflags;
+        previous.esp = frame.esp;
+        previous.ss = frame.ss;
+        for (int segment : DATA_SEGMENTS) {
+            previous.segments[segment] = cpu.segmentSelector(segment);
+        }
+        previous.cr2 = cpu.cr(2);
+        load(next);
+        frame.eip = next.eip;
+        frame.cs = next.cs;
+        frame.eflags = next.eflags;
+        frame.esp = next.esp;
+        frame.ss = next.ss;
+    }
+
+    /**
+     * Puts a domain's vCPU on the CPU (all but the frame): its GDT entries in Xen's GDT, its system-call gate, its
+     * ring-1 stack in the TSS, its page tables, CR2, CR0.TS for lazy FPU switching, its segments and registers.
+     */
+    private void load(Domain next) {
+        current = next;
+        int entries = Math.max(installedGdtEntries, next.gdtEntries);
+        for (int i = 0; i < entries; i++) {
+            installGuestDescriptor(i, i < next.gdtEntries ? next.gdtFrames[i / 512] << 12 | (i % 512) * 8 : -1);
+        }
+        installedGdtEntries = next.gdtEntries;
+        updateSystemCallGate();
+        setKernelStack(next.kernelStackSegment, next.kernelStackPointer);
+        cpu.writeControlRegister(3, next.baseTable << 12);
+        cpu.writeControlRegister(2, next.cr2);
+        int cr0 = cpu.cr(0);
+        cpu.writeControlRegister(0, next == fpuOwner && !next.virtualTaskSwitched ? cr0 & ~8 : cr0 | 8);
+        for (int segment : DATA_SEGMENTS) {
+            try {
+                cpu.loadSegmentRegister(segment, next.segments[segment]);
+            } catch (RuntimeException unusable) {
+                cpu.loadSegmentRegister(segment, 0); // a selector its own GDT no longer backs: null, as Xen's failsafe
+            }
+        }
+        for (int r = 0; r < 8; r++) {
+            if (r != Cpu.ESP) {
+                cpu.setRegister(r, next.registers[r]);
+            }
+        }
+    }
+
+    /**
+     * #NM with the FPU another domain's (or the guest's virtual TS set): Xen loads this domain's FPU registers
+     * lazily, and bounces #NM only when the guest itself had set TS, clearing that virtual TS ([X32] traps.c
+     * do_device_not_available).
+     */
+    private void deviceNotAvailable() throws DomainCrash {
+        cpu.writeControlRegister(0, cpu.cr(0) & ~8);
+        if (fpuOwner != current) {
+            if (fpuOwner != null) {
+                fpuOwner.fpu = cpu.saveFpu();
+            }
+            cpu.restoreFpu(current.fpu);
+            fpuOwner = current;
+        }
+        if (current.virtualTaskSwitched) {
+            current.virtualTaskSwitched = false;
+            bounce(7, -1, frame.eip);
+        }
+    }
+
+    /** fpu_taskswitch: the virtual CR0.TS; the real one set with it, cleared only while this domain's FPU is loaded. */
+    void setTaskSwitched(boolean set) {
+        current.virtualTaskSwitched = set;
+        int cr0 = cpu.cr(0);
+        cpu.writeControlRegister(0, set || fpuOwner != current ? cr0 | 8 : cr0 & ~8);
+    }
+
+    @Override
+    public EventChannels channelsOf(int domainId) {
+        return domainId >= 1 && domainId <= domains.size() && domains.get(domainId - 1).alive()
+                ? domains.get(domainId - 1).events : null;
+    }
+
+    /** An event for the domain: a blocked vCPU wakes, and preempts the running one if the scheduler says so. */
+    @Override
+    public void kick(int domainId) {
+        Domain domain = domains.get(domainId - 1);
+        if (domain.alive() && scheduler.wake(domain.vcpu)) {
+            rescheduleDue = true;
         }
     }
 
@@ -256,9 +445,9 @@ final class Xen implements Hypervisor, HypervisorEntry {
      */
     void updateSystemCallGate() {
         int vector = 0x80, gate = layout.physical(XenLayout.IDT) + vector * 8;
-        int flags = domain.trapFlags[vector], handler = domain.trapAddress[vector];
+        int flags = current.trapFlags[vector], handler = current.trapAddress[vector];
         if (handler != 0 && (flags & 3) == 3 && (flags & 4) == 0) {
-            memory.writeU32(gate, domain.trapSelector[vector] << 16 | (handler & 0xFFFF));
+            memory.writeU32(gate, current.trapSelector[vector] << 16 | (handler & 0xFFFF));
             memory.writeU32(gate + 4, (handler & 0xFFFF0000) | 0xEF00); // present, DPL 3, 32-bit trap gate
         } else {
             int offset = XenLayout.linear(XenLayout.ENTRY_PAGE) + vector * 16;
@@ -269,25 +458,46 @@ final class Xen implements Hypervisor, HypervisorEntry {
 
     /** SCHEDOP_block: events unmasked, and the vCPU sleeps unless one is already pending (no lost wakeup). */
     void block() {
-        memory.writeU8((domain.sharedInfoFrame << 12) + 1, 0);
-        if (!domain.events.upcallPending()) {
-            blocking = true;
+        memory.writeU8((current.sharedInfoFrame << 12) + 1, 0);
+        if (!current.events.upcallPending()) {
+            scheduler.block(current.vcpu);
+            rescheduleDue = true;
         }
+    }
+
+    /** SCHEDOP_yield: the vCPU stays runnable behind the others of its priority. */
+    void yield() {
+        rescheduleDue = true;
     }
 
     /** The periodic tick: VIRQ_TIMER, and the one-shot timer of set_timer_op when it is due; the PIC acknowledged. */
     private void timerTick() {
         cpu.outPort(0x20, 1, 0x20); // EOI
         long now = cpu.nanos();
-        writeSystemTime(now);
-        domain.events.raiseVirq(hvlab.hv.xenpv.events.EventChannels.VIRQ_TIMER);
-        if (domain.timerDeadline != 0 && now >= domain.timerDeadline) {
-            domain.timerDeadline = 0;
+        CreditScheduler.Vcpu running = scheduler.current();
+        if (running != null) {
+            domains.get(running.id - 1).scheduledMs.add(10);
+        }
+        if (scheduler.tick()) {
+            rescheduleDue = true;
+        }
+        for (Domain domain : domains) {
+            domain.credit.add(domain.vcpu.credit() - domain.credit.value());
+        }
+        for (Domain domain : domains) {
+            if (!domain.alive()) {
+                continue;
+            }
+            writeSystemTime(domain, now);
+            domain.events.raiseVirq(EventChannels.VIRQ_TIMER);
+            if (domain.timerDeadline != 0 && now >= domain.timerDeadline) {
+                domain.timerDeadline = 0;
+            }
         }
     }
 
     /** vcpu_info.time: system time in ns at a TSC value, and the TSC's scale (1 tick per ns here). */
-    private void writeSystemTime(long now) {
+    private void writeSystemTime(Domain domain, long now) {
         int info = domain.sharedInfoFrame << 12;
         int version = memory.readU32(info + 32);
         memory.writeU32(info + 32, version + 1);
@@ -309,6 +519,7 @@ final class Xen implements Hypervisor, HypervisorEntry {
                 }
                 hypercallCounts[number].increment();
             }
+            current.hypercalls.increment();
             HypervisorEvents.hypercall(number, frame.eip);
             cpu.setRegister(Cpu.EAX, hypercalls.call(number));
             return;
@@ -320,10 +531,14 @@ final class Xen implements Hypervisor, HypervisorEntry {
             }
             return;
         }
+        if (vector == 7 && (fpuOwner != current || current.virtualTaskSwitched)) {
+            deviceNotAvailable();
+            return;
+        }
         if (vector == 13 && frame.errorCode != 0 && (frame.errorCode & 7) == 2 && isIntN(frame.errorCode >>> 3)) {
             int n = frame.errorCode >>> 3;
             softwareInterrupts.increment();
-            if ((domain.trapFlags[n] & 3) < (frame.cs & 3)) {
+            if ((current.trapFlags[n] & 3) < (frame.cs & 3)) {
                 bounce(13, frame.errorCode, frame.eip);
             } else {
                 bounce(n, -1, frame.eip + 2);
@@ -349,25 +564,26 @@ final class Xen implements Hypervisor, HypervisorEntry {
      * fault also pushes CR2 below it, the paper's extended frame, and writes it to vcpu_info.arch.cr2 (Xen 3).
      */
     void bounce(int vector, int errorCode, int returnEip) throws DomainCrash {
-        int handler = domain.trapAddress[vector];
+        current.bouncedTraps.increment();
+        int handler = current.trapAddress[vector];
         if (handler == 0) {
             throw new DomainCrash("no handler for vector " + vector + " (error 0x" + Integer.toHexString(errorCode)
                     + ") at 0x" + Integer.toHexString(frame.eip));
         }
-        bounceTo(handler, domain.trapSelector[vector], errorCode, returnEip, (domain.trapFlags[vector] & 4) != 0,
+        bounceTo(handler, current.trapSelector[vector], errorCode, returnEip, (current.trapFlags[vector] & 4) != 0,
                 vector == 14);
     }
 
     /** A bounce frame to {@code handler} (see {@link #bounce}); the event callback's too, which masks events. */
     private void bounceTo(int handler, int selector, int errorCode, int returnEip, boolean maskEvents,
             boolean pageFault) throws DomainCrash {
-        int sharedInfo = domain.sharedInfoFrame << 12;
+        int sharedInfo = current.sharedInfoFrame << 12;
         int mask = memory.readU8(sharedInfo + 1);
         int esp = frame.esp, ss = frame.ss;
         if ((frame.cs & 3) == 3) {
-            esp = push(domain.kernelStackPointer, ss);
+            esp = push(current.kernelStackPointer, ss);
             esp = push(esp, frame.esp);
-            ss = domain.kernelStackSegment;
+            ss = current.kernelStackSegment;
         }
         esp = push(esp, (frame.eflags & ~(IF | IOPL)) | (mask == 0 ? IF : 0));
         esp = push(esp, frame.cs | mask << 16);
@@ -446,17 +662,108 @@ final class Xen implements Hypervisor, HypervisorEntry {
 
     // ---- ending ----
 
-    /** SCHEDOP_shutdown of the only domain: the machine powers off with the lab's exit value for the reason. */
+    /**
+     * SCHEDOP_shutdown: the domain ends; its ports close (its peers' ends become unbound) and it never runs again.
+     * With several domains Xen says so on its console. When the last one ends the machine powers off with the
+     * first domain's lab exit value for its reason (poweroff 10h, crash 12h, other 11h).
+     */
     void shutdown(int reason) {
-        cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, reason == 0 ? 0x10 : reason == 3 ? 0x12 : 0x11);
+        end(current, reason);
     }
 
-    private void crash(String why) {
-        for (byte b : ("(XEN) domain " + domain.id + " crashed: " + why + "\n").getBytes()) {
-            cpu.outPort(0x3F8, 1, b);
+    private void end(Domain domain, int reason) {
+        if (!domain.alive()) {
+            return;
         }
-        shutdown(3);
-        frame.resume();
+        flushConsoleLine(domain);
+        domain.shutdownReason = reason;
+        domain.events.closeAll();
+        scheduler.remove(domain.vcpu);
+        rescheduleDue = true;
+        if (domains.size() > 1) {
+            xenConsole("(XEN) domain " + domain.id + " shut down: " + switch (reason) {
+                case 0 -> "poweroff";
+                case 1 -> "reboot";
+                case 2 -> "suspend";
+                case Domain.SHUTDOWN_CRASH -> "crash";
+                default -> "reason " + reason;
+            } + "\n");
+        }
+        if (domains.stream().noneMatch(Domain::alive)) {
+            int first = domains.getFirst().shutdownReason;
+            cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, first == 0 ? 0x10 : first == Domain.SHUTDOWN_CRASH ? 0x12 : 0x11);
+        }
+    }
+
+    /** Xen kills a domain (a fault with no handler, a bad kernel stack): the others run on. */
+    private void crash(Domain domain, String why) {
+        flushConsoleLine(domain);
+        xenConsole("(XEN) domain " + domain.id + " crashed: " + why + "\n");
+        end(domain, Domain.SHUTDOWN_CRASH);
+    }
+
+    /** The domain's credit-scheduler weight, as {@code xl sched-credit -d ID -w WEIGHT} sets it. */
+    void setWeight(int domainId, int weight) {
+        scheduler.setWeight(domains.get(domainId - 1).vcpu, weight);
+    }
+
+    /**
+     * Destroys a domain, as {@code xl destroy} does from the toolstack: at Xen's next entry (the next tick at the
+     * latest) it ends as crashed, and the others run on.
+     */
+    void destroy(int domainId) {
+        domains.get(domainId - 1).destroyRequested = true;
+        destroyRequested = true;
+    }
+
+    private void destroyRequestedDomains() {
+        destroyRequested = false;
+        for (Domain doomed : domains) {
+            if (doomed.destroyRequested) {
+                doomed.destroyRequested = false;
+                if (doomed.alive()) {
+                    xenConsole("(XEN) domain " + doomed.id + " destroyed\n");
+                    end(doomed, Domain.SHUTDOWN_CRASH);
+                }
+            }
+        }
+    }
+
+    /**
+     * CONSOLEIO_write of the current domain. Alone, its bytes go to the console as they come; beside others each
+     * line goes out whole behind "(dN) ", the prefix Xen's own console gives guest output (xen/drivers/char/
+     * console.c, guest_console_write), so lines of different domains never mix.
+     */
+    void consoleWrite(int b) {
+        if (domains.size() == 1) {
+            cpu.outPort(0x3F8, 1, b);
+            return;
+        }
+        current.consoleLine.write(b);
+        if (b == '\n') {
+            flushConsoleLine(current);
+        }
+    }
+
+    private void flushConsoleLine(Domain domain) {
+        if (domain.consoleLine.size() == 0) {
+            return;
+        }
+        byte[] line = domain.consoleLine.toByteArray();
+        domain.consoleLine.reset();
+        xenConsole("(d" + domain.id + ") ");
+        for (byte b : line) {
+            cpu.outPort(0x3F8, 1, b & 0xFF);
+        }
+        if (line[line.length - 1] != '\n') {
+            cpu.outPort(0x3F8, 1, '\n');
+        }
+    }
+
+    private void xenConsole(String text) {
+        for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
+            cpu.outPort(0x3F8, 1, b & 0xFF);
+        }
     }
 
     /** The domain did something Xen kills it for (no handler, a bad kernel stack). */

@@ -15,7 +15,8 @@ record XenLayout(int physicalBase, int ramBytes) {
     // Offsets in Xen's memory, the same in its direct map.
     static final int GDT = 0x00000, IDT = 0x10000, TSS = 0x11000, STACK_TOP = 0x16000, ENTRY_PAGE = 0x16000;
     static final int DIRECT_MAP_TABLE = 0x17000, M2P_TABLE = 0x18000, M2P = 0x19000;
-    static final int SHARED_INFO = 0x80000;
+    /** Domain k's shared_info frame is SHARED_INFO + (k - 1) * 4096: after the M2P of the largest RAM (1 GiB). */
+    static final int SHARED_INFO = 0x120000;
 
     /** Selectors of Xen's GDT ([X32] xen/arch/x86/boot/x86_32.S). */
     static final int XEN_CS = 0xE008, XEN_DS = 0xE010, KERNEL_CS = 0xE019, KERNEL_DS = 0xE021, USER_CS = 0xE02B,

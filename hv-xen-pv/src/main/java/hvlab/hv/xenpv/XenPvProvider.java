@@ -32,7 +32,7 @@ public final class XenPvProvider implements HypervisorProvider {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.PARAVIRT_HYPERCALLS);
+        return EnumSet.of(Capability.PARAVIRT_HYPERCALLS, Capability.MULTIPLE_DOMAINS);
     }
 
     @Override

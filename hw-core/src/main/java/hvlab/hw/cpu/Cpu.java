@@ -559,6 +559,21 @@ public final class Cpu {
         halted = true;
     }
 
+    /**
+     * FXSAVE, as the hypervisor's own instruction after CLTS, into a record instead of its 512-byte area: the x87
+     * state a hypervisor keeps for a vCPU whose FPU registers it takes away (SDM Vol. 2A "FXSAVE").
+     */
+    public CpuState.FpuState saveFpu() {
+        requireHostSoftware();
+        return x87.capture();
+    }
+
+    /** FXRSTOR, as the hypervisor's own instruction: the x87 state of {@link #saveFpu()} back in the FPU. */
+    public void restoreFpu(CpuState.FpuState state) {
+        requireHostSoftware();
+        x87.restore(state);
+    }
+
     /** A 32-bit store to physical memory through the host's direct map; compiled code on the page is retired. */
     public void writePhysical32(int physical, int value) {
         mmu.writeHostPhysical32(physical, value);

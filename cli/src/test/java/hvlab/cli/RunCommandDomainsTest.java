@@ -1,0 +1,56 @@
+package hvlab.cli;
+
+import hvlab.guests.LabGuests;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code hvlab run --hypervisor xen-pv --guest A --guest B}: one domain per --guest, console lines by domain. */
+class RunCommandDomainsTest {
+    private record Result(int status, String out, String err) { }
+
+    private static Result run(String... args) {
+        InputStream stdin = System.in;
+        PrintStream stdout = System.out, stderr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setIn(new ByteArrayInputStream(new byte[0]));
+        System.setOut(new PrintStream(out, true, StandardCharsets.ISO_8859_1));
+        System.setErr(new PrintStream(err, true, StandardCharsets.ISO_8859_1));
+        try {
+            StringWriter messages = new StringWriter();
+            int status = HvlabCommand.execute(new PrintWriter(messages, true), args);
+            return new Result(status, out.toString(StandardCharsets.ISO_8859_1),
+                    messages + err.toString(StandardCharsets.ISO_8859_1));
+        } finally {
+            System.setIn(stdin);
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
+    @Test
+    void eachGuestIsADomainAndEachLineCarriesItsDomain() {
+        Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:hello", "--guest", "lab-pv:crash",
+                "--stats");
+        assertThat(result.out()).contains("(d1) hello from the hvlab lab kernel", "(d1) lab: done status=pass",
+                "(d2) crash: a page fault with no handler", "(XEN) domain 2 crashed", "(XEN) domain 1 shut down");
+        assertThat(result.status()).isEqualTo(LabGuests.EXIT_SUCCESS); // the first domain's
+        assertThat(result.err()).contains("domain d1      hypercalls", "domain d2      hypercalls",
+                "domain switch");
+    }
+
+    @Test
+    void theStatusIsTheFirstDomainsWhenItFails() {
+        Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:crash", "--guest", "lab-pv:hello");
+        assertThat(result.out()).contains("(d2) lab: done status=pass");
+        assertThat(result.status()).isEqualTo(LabGuests.EXIT_PANIC);
+    }
+}
