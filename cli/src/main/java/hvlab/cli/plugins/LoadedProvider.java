@@ -1,6 +1,7 @@
 package hvlab.cli.plugins;
 
 import hvlab.hw.boot.BootImageException;
+import hvlab.hw.cpu.CpuState;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.spi.Availability;
 import hvlab.spi.Capability;
@@ -9,8 +10,10 @@ import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.HypervisorProvider;
 import hvlab.spi.HypervisorType;
+import hvlab.spi.VirtualizationLimit;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -52,6 +55,16 @@ public record LoadedProvider(HypervisorProvider provider, String origin, String 
         @Override
         public RunOutcome run(long maxInstructions) {
             return PluginCalls.callNonNull(failed, "run()", () -> plugin.run(maxInstructions));
+        }
+
+        @Override
+        public Optional<CpuState> guestCpuState() {
+            return PluginCalls.callNonNull(failed, "guestCpuState()", plugin::guestCpuState);
+        }
+
+        @Override
+        public Optional<VirtualizationLimit> limitReached() {
+            return PluginCalls.callNonNull(failed, "limitReached()", plugin::limitReached);
         }
 
         @Override
