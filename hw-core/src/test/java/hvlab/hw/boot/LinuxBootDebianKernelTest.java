@@ -147,40 +147,7 @@ class LinuxBootDebianKernelTest {
                 .toList();
     }
 
-    /**
-     * The initrd with a second archive after it holding one executable file: the kernel unpacks archives one after
-     * another, compressed or not, each newc header 4-byte aligned from the start of the initrd (the kernel's
-     * Documentation/driver-api/early-userspace/buffer-format.rst).
-     */
     static byte[] withFile(byte[] initrd, String name, String contents) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(initrd);
-        pad(out);
-        newcEntry(out, name, 0100755, contents.getBytes(StandardCharsets.UTF_8));
-        newcEntry(out, "TRAILER!!!", 0, new byte[0]);
-        pad(out);
-        return out.toByteArray();
-    }
-
-    private static void newcEntry(ByteArrayOutputStream out, String name, int mode, byte[] data) {
-        byte[] nameBytes = (name + "\0").getBytes(StandardCharsets.US_ASCII);
-        // c_ino, c_mode, c_uid, c_gid, c_nlink, c_mtime, c_filesize, c_devmajor, c_devminor, c_rdevmajor,
-        // c_rdevminor, c_namesize, c_check
-        int[] fields = {1, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, nameBytes.length, 0};
-        StringBuilder header = new StringBuilder("070701");
-        for (int field : fields) {
-            header.append(String.format("%08x", field));
-        }
-        out.writeBytes(header.toString().getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(nameBytes);
-        pad(out);
-        out.writeBytes(data);
-        pad(out);
-    }
-
-    private static void pad(ByteArrayOutputStream out) {
-        while (out.size() % 4 != 0) {
-            out.write(0);
-        }
+        return InitramfsArchive.withFile(initrd, name, InitramfsArchive.EXECUTABLE, contents);
     }
 }
