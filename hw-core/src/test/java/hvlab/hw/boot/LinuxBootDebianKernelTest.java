@@ -151,6 +151,8 @@ class LinuxBootDebianKernelTest {
         assertThat(text).doesNotContain("unchecked MSR access", "Oops", "BUG:", "WARNING:", "segfault", "panic");
         // the P6 performance counters (SDM Vol. 3B, P6 family performance monitoring) pass perf's hardware check
         assertThat(text).contains("Performance Events: p6 PMU driver").doesNotContain("Broken PMU hardware");
+        // SMBIOS 2.8 as SeaBIOS gives QEMU's PC: the kernel names the machine from types 0 and 1
+        assertThat(text).contains("SMBIOS 2.8 present", "DMI: hvlab hvlab PC").doesNotContain("DMI not present");
     }
 
     @Test
