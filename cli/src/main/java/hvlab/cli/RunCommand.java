@@ -144,10 +144,13 @@ final class RunCommand implements Callable<Integer> {
             }
             List<GuestImage> guests = guestImages();
             RunOutcome outcome;
+            Thread flusher = startConsoleFlusher(console);
             try (Hypervisor chosen = hypervisorOn(machine, guests.size())) {
                 chosen.boot(guests);
                 startInputPump(machine, System.in);
                 outcome = chosen.run(maxInstructions);
+            } finally {
+                flusher.interrupt();
             }
             console.flush();
             report(machine.statistics());
@@ -317,6 +320,26 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** How long console text without a newline (a shell's prompt) may wait in the buffer. */
+    static final long CONSOLE_FLUSH_MILLIS = 50;
+
+    /**
+     * Flushes the console now and then from a daemon thread: lines flush at their newline, but a prompt has none,
+     * and a user must see it before typing.
+     */
+    private static Thread startConsoleFlusher(OutputStream console) {
+        return Thread.ofPlatform().daemon().name("hvlab-console").start(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(CONSOLE_FLUSH_MILLIS);
+                    console.flush();
+                }
+            } catch (InterruptedException | IOException e) {
+                // the run is over, or stdout is closed
+            }
+        });
+    }
+
     /** Feeds stdin to COM1 from a daemon thread; the machine takes the bytes at its next slice boundary. */
     private static void startInputPump(Machine machine, InputStream in) {
         Thread pump = Thread.ofPlatform().daemon().name("hvlab-stdin").unstarted(() -> {
@@ -334,7 +357,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private int exitStatus(RunOutcome outcome) {
-        PrintStream err = System.err;
+        PrintWriter err = spec.commandLine().getErr();
         return switch (outcome) {
             case RunOutcome.Exited exited -> exited.value();
             case RunOutcome.PowerOff off -> EXIT_POWER_OFF;
@@ -351,7 +374,8 @@ final class RunCommand implements Callable<Integer> {
                 yield EXIT_HALTED;
             }
             case RunOutcome.Reset reset -> {
-                err.println("hvlab: the guest requested a reset (" + reset.source() + ")");
+                err.println("hvlab: the guest reset the machine (" + reset.source() + "); the run ends there, as"
+                        + " QEMU's does with -no-reboot");
                 yield EXIT_RESET;
             }
         };

@@ -1,5 +1,6 @@
 package hvlab.cli;
 
+import hvlab.guests.LinuxCache;
 import hvlab.guests.peers.Qemu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,5 +85,23 @@ class BenchCommandTest {
     @Test
     void runsMustBePositive() {
         assertThat(run("bench", "--runs", "0").err()).contains("--runs must be at least 1");
+    }
+
+    @Test
+    void linuxBenchIsSkippedWithANoteWhenTheKernelIsNotFetched() {
+        String before = System.getProperty(LinuxCache.FOLDER_PROPERTY);
+        System.setProperty(LinuxCache.FOLDER_PROPERTY, dir.toString());
+        try {
+            Result result = run("bench", "--linux", "--peers", "none");
+            assertThat(result.status()).as(result.err()).isZero();
+            assertThat(result.out()).contains("Linux boot bench is skipped", "no Debian kernel in " + dir,
+                    "fetch-linux.sh");
+        } finally {
+            if (before == null) {
+                System.clearProperty(LinuxCache.FOLDER_PROPERTY);
+            } else {
+                System.setProperty(LinuxCache.FOLDER_PROPERTY, before);
+            }
+        }
     }
 }

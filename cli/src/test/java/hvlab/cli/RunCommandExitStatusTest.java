@@ -30,10 +30,14 @@ class RunCommandExitStatusTest {
     }
 
     private static int run(Path bios) {
+        return run(bios, new StringWriter());
+    }
+
+    private static int run(Path bios, StringWriter err) {
         InputStream stdin = System.in;
         System.setIn(new ByteArrayInputStream(new byte[0]));
         try {
-            return HvlabCommand.execute(new PrintWriter(new StringWriter(), true), "run", "--bios", bios.toString());
+            return HvlabCommand.execute(new PrintWriter(err, true), "run", "--bios", bios.toString());
         } finally {
             System.setIn(stdin);
         }
@@ -48,5 +52,14 @@ class RunCommandExitStatusTest {
     @Test
     void piixResetControlExitsAsAReset() throws Exception {
         assertThat(run(rom("b0 06 ba f9 0c ee f4"))).isEqualTo(RunCommand.EXIT_RESET);
+    }
+
+    @Test
+    void keyboardControllerResetPulseEndsTheRunAsQemuWithNoRebootDoes() throws Exception {
+        // Linux's reboot on this machine: the FADT (revision 1) has no reset register, so BOOT_ACPI does nothing and
+        // BOOT_KBD writes 0xFE ("pulse output port bit 0", the CPU reset line) to the 8042's command port 0x64
+        StringWriter err = new StringWriter();
+        assertThat(run(rom("b0 fe e6 64 f4"), err)).isEqualTo(RunCommand.EXIT_RESET);
+        assertThat(err.toString()).contains("hvlab: the guest reset the machine (i8042 reset pulse)", "-no-reboot");
     }
 }

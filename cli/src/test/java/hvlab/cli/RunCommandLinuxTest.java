@@ -8,8 +8,6 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -41,18 +39,12 @@ class RunCommandLinuxTest {
     }
 
     /**
-     * The smallest bzImage (Linux boot.rst, The Real-Mode Kernel Header: boot_flag, "HdrS", protocol 2.15,
-     * LOADED_HIGH, syssize, code32_start) whose 32-bit code exits through the debug-exit port with the byte at
-     * boot_params.ramdisk_size (ESI + 0x21C), so the exit status tells the initrd's size reached the kernel.
+     * A bzImage whose 32-bit code exits through the debug-exit port with the byte at boot_params.ramdisk_size
+     * (ESI + 0x21C), so the exit status tells the initrd's size reached the kernel.
      */
     private Path bzImage() throws Exception {
         byte[] code = HexFormat.of().parseHex("8a861c020000" + "e6f4" + "f4"); // mov al,[esi+0x21c]; out 0xf4,al; hlt
-        ByteBuffer file = ByteBuffer.allocate(5 * 512 + 16).order(ByteOrder.LITTLE_ENDIAN);
-        file.put(0x1F1, (byte) 4).putInt(0x1F4, 1).putShort(0x1FE, (short) 0xAA55);
-        file.put(0x201, (byte) 0x6A).putInt(0x202, 0x5372_6448).putShort(0x206, (short) 0x020F);
-        file.put(0x211, (byte) 1).putInt(0x214, 0x10_0000).putInt(0x22C, 0x7FFF_FFFF).putInt(0x238, 2047);
-        file.put(5 * 512, code);
-        return Files.write(dir.resolve("bzImage"), file.array());
+        return Files.write(dir.resolve("bzImage"), TinyBzImage.around(code));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package hvlab.cli.bench;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -18,6 +19,16 @@ public interface Engine {
 
     /** Boots the ROM image {@code rom} and runs it to the guest's exit. */
     Boot boot(String romName, byte[] rom) throws EngineFailure, IOException, InterruptedException;
+
+    /**
+     * Boots a Linux bzImage with its initrd and command line, and times it from launch to the first console line
+     * holding {@code marker}; the boot must then end in order (power-off). An engine without a Linux loader says so.
+     * The {@link Boot} it returns counts to the marker line: wall time, start-up and instructions.
+     */
+    default Boot bootLinux(Path kernel, byte[] initrd, String commandLine, String marker)
+            throws EngineFailure, IOException, InterruptedException {
+        throw new EngineFailure(name() + " cannot load a Linux bzImage");
+    }
 
     /**
      * One boot.

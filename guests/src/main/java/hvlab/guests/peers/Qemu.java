@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * QEMU's PC (qemu-system-i386, TCG) as the reference machine for the lab images: headless, COM1 on stdout, the
@@ -16,6 +17,8 @@ public final class Qemu {
     /** What to tell a user who lacks QEMU. */
     public static final String INSTALL_HINT = EXECUTABLE + " is not on the PATH (Debian: apt-get install qemu-system-x86)";
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
+    /** A Linux boot to power-off takes about 10 s under TCG; a loaded machine gets room. */
+    private static final Duration LINUX_TIMEOUT = Duration.ofMinutes(5);
 
     /** One run: the console bytes, QEMU's exit code, and the wall time from start to exit. */
     public record Run(String console, int exitCode, Duration wallTime) {
@@ -50,11 +53,33 @@ public final class Qemu {
                 folder -> run(List.of("-bios", Files.write(folder.resolve("rom.bin"), rom).toString()), folder));
     }
 
+    /** One Linux boot: the console, QEMU's exit code, and the wall times from start to the marker line and to exit. */
+    public record LinuxRun(String console, int exitCode, Duration wallTime, Optional<Duration> toMarker) { }
+
+    /**
+     * Boots a Linux bzImage with its initrd as peer-measurements.md section 4 did, and notes when the console first
+     * shows a line holding {@code marker}. QEMU exits when the guest powers off or resets ({@code -no-reboot}).
+     */
+    public static LinuxRun linux(Path kernel, byte[] initrd, String append, String marker)
+            throws IOException, InterruptedException {
+        return PeerProcess.inScratchFolder("hvlab-qemu", folder -> {
+            Path initrdFile = Files.write(folder.resolve("initrd.img"), initrd);
+            PeerProcess.Result result = PeerProcess.run(command(List.of("-kernel",
+                    kernel.toAbsolutePath().toString(), "-initrd", initrdFile.toString(), "-append", append)), folder,
+                    LINUX_TIMEOUT, marker);
+            return new LinuxRun(result.stdout(), result.exitCode(), result.wallTime(), result.toMarker());
+        });
+    }
+
     private static Run run(List<String> boot, Path folder) throws IOException, InterruptedException {
+        PeerProcess.Result result = PeerProcess.run(command(boot), folder, TIMEOUT);
+        return new Run(result.stdout(), result.exitCode(), result.wallTime());
+    }
+
+    private static List<String> command(List<String> boot) {
         List<String> command = new ArrayList<>(List.of(EXECUTABLE, "-nodefaults", "-display", "none", "-m", "128",
                 "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"));
         command.addAll(boot);
-        PeerProcess.Result result = PeerProcess.run(command, folder, TIMEOUT);
-        return new Run(result.stdout(), result.exitCode(), result.wallTime());
+        return command;
     }
 }

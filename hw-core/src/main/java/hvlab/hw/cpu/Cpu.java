@@ -123,6 +123,7 @@ public final class Cpu {
     final TaskSwitch tasks = new TaskSwitch(this);
     /** VT-x (SDM Vol. 3C ch. 23-30); present in every CPU, reported and usable only when {@link #setVmxSupported}. */
     final Vmx vmx = new Vmx(this);
+    final P6PerformanceCounters performanceCounters = new P6PerformanceCounters();
 
     public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock) {
         this.memory = memory;
@@ -952,9 +953,20 @@ public final class Cpu {
 
     void setCpl(int newCpl) {
         if (newCpl != cpl) {
+            if (performanceCounters.counting()) {
+                performanceCounters.settle(retired, cpl); // USR/OS: what ran so far ran at the old CPL
+            }
             cpl = newCpl;
             mmu.privilegeChanged();
         }
+    }
+
+    /** Makes the next {@link #setCpl} take effect whatever the CPL, as a VMX transition needs; counts settle first. */
+    void forgetCpl() {
+        if (performanceCounters.counting()) {
+            performanceCounters.settle(retired, cpl);
+        }
+        cpl = -1;
     }
 
     /** MOV/POP to a segment register, LDS and friends: the checks of SDM Vol. 2, "MOV" and 5.6. */
@@ -1177,11 +1189,12 @@ public final class Cpu {
             }
             loadSegmentParts(s, r.selector(), r.base(), r.limit(), attr);
         }
-        cpl = -1;
+        forgetCpl();
         setCpl(sys.cpl());
         halted = sys.halted();
         x87.restore(state.fpu());
         retired = state.retiredInstructions();
+        performanceCounters.rebase(retired);
         interruptShadowAt = -1;
         eventPending = true;
         mmu.flushAll();

@@ -369,6 +369,7 @@ public final class OpcodeTable {
         one(0x130, SYSTEM, "wrmsr", "");
         one(0x131, PLAIN, "rdtsc", "");
         one(0x132, SYSTEM, "rdmsr", "");
+        one(0x133, PLAIN, "rdpmc", "");
         one(0x134, FAR, "sysenter", "");
         one(0x135, FAR, "sysexit", "");
         conditions(0x140, PLAIN, "cmov", "Gv,Ev");

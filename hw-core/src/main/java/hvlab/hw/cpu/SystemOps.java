@@ -958,6 +958,10 @@ final class SystemOps {
             case MSR_SYSENTER_CS -> c.sysenterCs & 0xFFFFFFFFL;
             case MSR_SYSENTER_ESP -> c.sysenterEsp & 0xFFFFFFFFL;
             case MSR_SYSENTER_EIP -> c.sysenterEip & 0xFFFFFFFFL;
+            case P6PerformanceCounters.PERF_CTR0, P6PerformanceCounters.PERF_CTR1 -> c.performanceCounters.counter(
+                    index - P6PerformanceCounters.PERF_CTR0, c.retired, c.cpl);
+            case P6PerformanceCounters.PERF_EVT_SEL0, P6PerformanceCounters.PERF_EVT_SEL1 ->
+                    c.performanceCounters.eventSelect(index - P6PerformanceCounters.PERF_EVT_SEL0);
             default -> {
                 if (c.vmx.isVmxMsr(index)) {
                     yield c.vmx.readMsr(index);
@@ -978,6 +982,15 @@ final class SystemOps {
             case MSR_SYSENTER_CS -> c.sysenterCs = (int) value;
             case MSR_SYSENTER_ESP -> c.sysenterEsp = (int) value;
             case MSR_SYSENTER_EIP -> c.sysenterEip = (int) value;
+            case P6PerformanceCounters.PERF_CTR0, P6PerformanceCounters.PERF_CTR1 -> c.performanceCounters.writeCounter(
+                    index - P6PerformanceCounters.PERF_CTR0, value, c.retired, c.cpl);
+            case P6PerformanceCounters.PERF_EVT_SEL0, P6PerformanceCounters.PERF_EVT_SEL1 -> {
+                if (value >>> 32 != 0) {
+                    throw c.gp(0); // bits 63:32 are reserved
+                }
+                c.performanceCounters.writeEventSelect(index - P6PerformanceCounters.PERF_EVT_SEL0, value, c.retired,
+                        c.cpl);
+            }
             default -> {
                 if (c.vmx.isVmxMsr(index)) {
                     c.vmx.writeMsr(index, value);
@@ -990,6 +1003,18 @@ final class SystemOps {
                 }
             }
         }
+    }
+
+    /**
+     * RDPMC (SDM Vol. 2B): PerfCtr[ECX] into EDX:EAX, bits 39:32 in EDX[7:0]. #GP(0) when ECX names no counter (0 and
+     * 1 on the P6 family), or when CR4.PCE is clear in protected mode outside CPL 0 (virtual-8086 mode runs at CPL 3).
+     */
+    static long readPerformanceCounter(Cpu c, int index) {
+        boolean allowed = (c.cr4 & Cpu.CR4_PCE) != 0 || !c.protectedMode() || c.cpl == 0;
+        if (!allowed || Integer.compareUnsigned(index, P6PerformanceCounters.COUNTERS) >= 0) {
+            throw c.gp(0);
+        }
+        return c.performanceCounters.counter(index, c.retired, c.cpl);
     }
 
     /** The TSC counts at 1 GHz of virtual time (one tick per ns), so it is deterministic. */

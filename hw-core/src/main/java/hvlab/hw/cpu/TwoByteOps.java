@@ -110,6 +110,11 @@ final class TwoByteOps {
                 reg[EAX] = (int) value;
                 reg[EDX] = (int) (value >>> 32);
             }
+            case 0x33 -> {
+                long count = SystemOps.readPerformanceCounter(c, reg[ECX]);
+                reg[EAX] = (int) count;
+                reg[EDX] = (int) (count >>> 32);
+            }
             case 0x34 -> SystemOps.sysenter(c);
             case 0x35 -> SystemOps.sysexit(c);
             case 0x38 -> { // the 0F 38 map: INVEPT and INVVPID (66 0F 38 80/81) only

@@ -413,7 +413,7 @@ final class VmEntry {
         c.reg[Cpu.ESP] = field(GUEST_RSP);
         c.eip = field(GUEST_RIP);
         int cpl = v86 ? 3 : c.protectedMode() ? rights(Cpu.SS) >>> 5 & 3 : 0; // SS.DPL is the CPL (24.4.1)
-        c.cpl = -1;
+        c.forgetCpl();
         c.setCpl(cpl);
         c.mmu.flushAll();
     }

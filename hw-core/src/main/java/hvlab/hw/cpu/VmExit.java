@@ -794,7 +794,7 @@ final class VmExit {
         c.idtLimit = 0xFFFF;
         c.reg[Cpu.ESP] = vmcs.read32(HOST_RSP);
         c.eip = vmcs.read32(HOST_RIP);
-        c.cpl = -1;
+        c.forgetCpl();
         c.setCpl(0);
         c.halted = false;
         c.interruptShadowAt = -1;

@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * The tables a PC's firmware leaves in memory for the operating system, written by the machine before a kernel
- * starts, as SeaBIOS does on QEMU: the ACPI tables and the MP tables, all in the BIOS segment 0xF0000-0xFFFFF (an
- * OS looks for the RSDP in 0xE0000-0xFFFFF and for the MP floating pointer in 0xF0000-0xFFFFF, both on 16-byte
- * boundaries). On a kernel boot nothing else is there: the segment is RAM the memory map marks reserved. A boot
+ * starts, as SeaBIOS does on QEMU: the ACPI tables, the MP tables and SMBIOS, all in the BIOS segment
+ * 0xF0000-0xFFFFF (an OS looks for the RSDP in 0xE0000-0xFFFFF, for the MP floating pointer and the SMBIOS entry
+ * point in 0xF0000-0xFFFFF, all on 16-byte boundaries). On a kernel boot nothing else is there: the segment is RAM the memory map marks reserved. A boot
  * from a firmware ROM maps the ROM there instead and gets no tables, as on QEMU with {@code -bios}.
  */
 public final class FirmwareTables {
@@ -33,7 +33,7 @@ public final class FirmwareTables {
 
     /** Where each structure lies; {@code end} is the first byte after the last. */
     public record Layout(int rsdp, int mpFloatingPointer, int mpConfigTable, int rsdt, int fadt, int facs, int dsdt,
-                         int madt, int end) {
+                         int madt, int smbiosEntryPoint, int smbiosTable, int end) {
     }
 
     /** The tables as bytes of the segment from {@link #AREA_BASE}, and where each one starts. */
@@ -48,8 +48,9 @@ public final class FirmwareTables {
      *
      * @param cpuSignature CPUID.1:EAX, for the MP processor entry
      * @param cpuFeatures  CPUID.1:EDX
+     * @param ramBytes     the RAM, for SMBIOS's memory device
      */
-    public static Image build(int cpuSignature, int cpuFeatures) {
+    public static Image build(int cpuSignature, int cpuFeatures, long ramBytes) {
         byte[] dsdt = AcpiTables.dsdt();
         byte[] facs = AcpiTables.facs();
         byte[] madt = AcpiTables.madt(INTERRUPT_OVERRIDES);
@@ -65,7 +66,10 @@ public final class FirmwareTables {
         int madtAt = align(fadtAt + fadt.length, ALIGNMENT);
         int rsdtAt = align(madtAt + madt.length, ALIGNMENT);
         byte[] rsdt = AcpiTables.rsdt(List.of(fadtAt, madtAt));
-        int end = rsdtAt + rsdt.length;
+        int smbiosAt = align(rsdtAt + rsdt.length, ALIGNMENT);
+        int smbiosTableAt = align(smbiosAt + SmbiosTables.ENTRY_POINT_LENGTH, ALIGNMENT);
+        SmbiosTables.Table smbios = SmbiosTables.table(cpuSignature, cpuFeatures, ramBytes);
+        int end = smbiosTableAt + smbios.bytes().length;
         if (end > AREA_END) {
             throw new IllegalStateException("firmware tables overflow the BIOS segment: end 0x" + Integer.toHexString(end));
         }
@@ -79,12 +83,15 @@ public final class FirmwareTables {
         put(image, fadtAt, fadt);
         put(image, madtAt, madt);
         put(image, rsdtAt, rsdt);
-        return new Image(new Layout(rsdp, mpFloating, mpConfigAt, rsdtAt, fadtAt, facsAt, dsdtAt, madtAt, end), image);
+        put(image, smbiosAt, SmbiosTables.entryPoint(smbios, smbiosTableAt));
+        put(image, smbiosTableAt, smbios.bytes());
+        return new Image(new Layout(rsdp, mpFloating, mpConfigAt, rsdtAt, fadtAt, facsAt, dsdtAt, madtAt, smbiosAt,
+                smbiosTableAt, end), image);
     }
 
     /** Writes the tables into RAM at {@link #AREA_BASE}; returns where they went. */
     public static Layout install(PhysicalMemory memory, int cpuSignature, int cpuFeatures) {
-        Image image = build(cpuSignature, cpuFeatures);
+        Image image = build(cpuSignature, cpuFeatures, memory.ramSize());
         memory.load(AREA_BASE, image.bytes(), 0, image.bytes().length);
         return image.layout();
     }

@@ -10,6 +10,7 @@ import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuCounters;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.device.uart.Uart16550;
 import hvlab.hw.firmware.FirmwareTables;
 import hvlab.hw.stats.Counters;
 
@@ -201,11 +202,17 @@ public final class Machine implements AutoCloseable {
         cpu.requestStop();
     }
 
-    /** Feeds queued input to COM1 as fast as its receive FIFO takes it; the rest waits for the next slice. */
+    /**
+     * Feeds queued input to COM1 as a terminal with RTS/CTS flow control sends: only while the UART asserts RTS (so
+     * nothing typed ahead reaches a port no driver has opened yet, where the driver's FIFO reset would drop it), and
+     * no more than the receiver has room for (never an overrun). The rest waits for the next slice.
+     */
     private void deliverInput() {
+        Uart16550 uart = platform.uart();
         byte[] bytes;
-        while ((bytes = pendingInput.pollFirst()) != null) {
-            int taken = platform.uart().receive(bytes);
+        while (uart.requestToSend() && uart.receiveRoom() > 0 && (bytes = pendingInput.pollFirst()) != null) {
+            int offered = Math.min(bytes.length, uart.receiveRoom());
+            int taken = uart.receive(offered == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, offered));
             if (taken > 0) {
                 cpu.signalInterrupt();
             }
@@ -249,7 +256,7 @@ public final class Machine implements AutoCloseable {
         }
         long next = Math.min(nextTimerEvent(), selfWake);
         if (next == Clocked.NO_EVENT) {
-            return !pendingInput.isEmpty();
+            return !pendingInput.isEmpty() && platform.uart().requestToSend();
         }
         cpu.skipTimeTo(next);
         return true;

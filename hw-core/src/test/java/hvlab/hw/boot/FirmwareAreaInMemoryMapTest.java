@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class FirmwareAreaInMemoryMapTest {
     @Test
     void theTablesLieInAReservedRangeOfThePcMap() {
-        FirmwareTables.Layout layout = FirmwareTables.build(0x633, 0).layout();
+        FirmwareTables.Layout layout = FirmwareTables.build(0x633, 0, 128 << 20).layout();
         assertThat(MemoryMapEntry.pc(128 << 20))
                 .anySatisfy(e -> {
                     assertThat(e.type()).isEqualTo(MemoryMapEntry.RESERVED);

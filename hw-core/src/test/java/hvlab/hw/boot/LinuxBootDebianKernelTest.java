@@ -12,6 +12,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -70,13 +73,37 @@ class LinuxBootDebianKernelTest {
         assertThat(memory.readU32(zp + LinuxSetupHeader.RAMDISK_SIZE)).isEqualTo(initrd.length);
     }
 
-    /** What the initramfs's /init runs: the issue's checks, each line easy to find in the console. */
+    /**
+     * What the initramfs's /init runs: the issue's checks, each line easy to find in the console, then an interactive
+     * shell on the console as /init gives one, which {@link #TYPED} feeds through COM1.
+     */
     private static final String SCRIPT = """
             echo "script: uname $(uname -r -m)"
             echo "script: sum $((6 * 7))"
             echo "script: processors $(grep -c ^processor /proc/cpuinfo)"
             grep '^flags' /proc/cpuinfo | sed 's/^/script: /'
+            setsid cttyhack sh
+            echo "script: shell exited with $?"
             """;
+    /** busybox ash's prompt for root in /. */
+    static final String PROMPT = "/ # ";
+    /** What a user types at the shell's prompts, one line per prompt. */
+    static final List<String> TYPED = List.of("echo \"script: typed $((6*7))\"\n", "exit\n");
+
+    /** Types the next line each time the console shows the prompt, as a user who waits for it does. */
+    static final class Typist {
+        private final Deque<String> lines = new ArrayDeque<>(TYPED);
+        private final StringBuilder recent = new StringBuilder();
+
+        /** The console's next byte; the line to type now, or null. */
+        String next(int b) {
+            recent.append((char) b);
+            if (recent.length() > PROMPT.length()) {
+                recent.deleteCharAt(0);
+            }
+            return recent.toString().equals(PROMPT) ? lines.pollFirst() : null;
+        }
+    }
 
     /** hvlab's console and outcome for the kernel with SCRIPT: one boot (about a minute) serves both tests. */
     private static String bootedConsole;
@@ -85,7 +112,16 @@ class LinuxBootDebianKernelTest {
     private static synchronized String bootOnHvlab() throws Exception {
         if (bootedConsole == null) {
             ByteArrayOutputStream console = new ByteArrayOutputStream();
-            try (Machine machine = Machine.builder().ramBytes(RAM).serialOutput(console::write).build()) {
+            Typist typist = new Typist();
+            Machine[] keyboard = new Machine[1];
+            try (Machine machine = Machine.builder().ramBytes(RAM).serialOutput(b -> {
+                console.write(b);
+                String line = typist.next(b);
+                if (line != null) {
+                    keyboard[0].offerSerialInput(line.getBytes(StandardCharsets.US_ASCII));
+                }
+            }).build()) {
+                keyboard[0] = machine;
                 byte[] initrd = withFile(read("initrd.gz"), "test.sh", SCRIPT);
                 machine.boot(new GuestImage.LinuxKernel("vmlinuz", read("vmlinuz"), initrd, COMMAND_LINE));
                 bootedOutcome = machine.run(BUDGET);
@@ -113,11 +149,24 @@ class LinuxBootDebianKernelTest {
                 "script: processors 1", "hvlab-init: /test.sh exited with 0", "reboot: Power down");
         assertThat(text).containsPattern("script: flags\\s*: fpu .*\\bcx8\\b.*\\bcmov\\b");
         assertThat(text).doesNotContain("unchecked MSR access", "Oops", "BUG:", "WARNING:", "segfault", "panic");
+        // the P6 performance counters (SDM Vol. 3B, P6 family performance monitoring) pass perf's hardware check
+        assertThat(text).contains("Performance Events: p6 PMU driver").doesNotContain("Broken PMU hardware");
+        // SMBIOS 2.8 as SeaBIOS gives QEMU's PC: the kernel names the machine from types 0 and 1
+        assertThat(text).contains("SMBIOS 2.8 present", "DMI: hvlab hvlab PC").doesNotContain("DMI not present");
+    }
+
+    @Test
+    @DisplayName("16550 receive path: a shell on the console takes the lines typed at its prompt, first byte and all")
+    void anInteractiveShellRunsWhatIsTypedAtItsPrompt() throws Exception {
+        String text = bootOnHvlab();
+        // ash echoes the whole line it read (after its cursor-position query, ESC [6n, at the prompt)
+        assertThat(text).contains(PROMPT, "echo \"script: typed $((6*7))\"", "script: typed 42",
+                "script: shell exited with 0").doesNotContain("not found", "input overrun");
     }
 
     /**
-     * The issue's parity check: the same kernel, initrd and command line on QEMU TCG print the same script lines.
-     * The flags line is left out: QEMU's default qemu32 CPU is another CPU model (SSE, PAE, the hypervisor bit).
+     * The issue's parity check: the same kernel, initrd and command line on QEMU TCG print the same script lines,
+     * with the same lines typed at the shell's prompts. The flags line is left out: QEMU's default qemu32 CPU is another CPU model (SSE, PAE, the hypervisor bit).
      */
     @Test
     @DisplayName("the script's lines on hvlab are QEMU TCG's for the same kernel, initrd and command line")
@@ -134,12 +183,40 @@ class LinuxBootDebianKernelTest {
             Process process = new ProcessBuilder("qemu-system-i386", "-nodefaults", "-display", "none", "-m", "128",
                     "-serial", "stdio", "-no-reboot", "-kernel", cache.resolve("vmlinuz").toString(), "-initrd",
                     initrd.toString(), "-append", COMMAND_LINE).redirectErrorStream(true).start();
-            String onQemu = new String(process.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-            assertThat(process.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // a hung QEMU (a shell that never got its line) is ended, and its console then ends too
+            Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    if (!process.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+                        process.destroyForcibly();
+                    }
+                } catch (InterruptedException e) {
+                    process.destroyForcibly();
+                }
+            });
+            String onQemu = converse(process, new Typist());
+            watchdog.join();
+            assertThat(process.exitValue()).as(onQemu).isZero();
             assertThat(scriptLines(bootOnHvlab())).isNotEmpty().isEqualTo(scriptLines(onQemu));
         } finally {
             Files.deleteIfExists(initrd);
         }
+    }
+
+    /** Reads QEMU's console to its end, typing the typist's lines into QEMU's stdin (its COM1) at the prompts. */
+    private static String converse(Process process, Typist typist) throws IOException {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        java.io.InputStream out = process.getInputStream();
+        java.io.OutputStream keyboard = process.getOutputStream();
+        int b;
+        while ((b = out.read()) >= 0) {
+            console.write(b);
+            String line = typist.next(b);
+            if (line != null) {
+                keyboard.write(line.getBytes(StandardCharsets.US_ASCII));
+                keyboard.flush();
+            }
+        }
+        return console.toString(StandardCharsets.ISO_8859_1);
     }
 
     private static java.util.List<String> scriptLines(String console) {
@@ -147,40 +224,7 @@ class LinuxBootDebianKernelTest {
                 .toList();
     }
 
-    /**
-     * The initrd with a second archive after it holding one executable file: the kernel unpacks archives one after
-     * another, compressed or not, each newc header 4-byte aligned from the start of the initrd (the kernel's
-     * Documentation/driver-api/early-userspace/buffer-format.rst).
-     */
     static byte[] withFile(byte[] initrd, String name, String contents) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(initrd);
-        pad(out);
-        newcEntry(out, name, 0100755, contents.getBytes(StandardCharsets.UTF_8));
-        newcEntry(out, "TRAILER!!!", 0, new byte[0]);
-        pad(out);
-        return out.toByteArray();
-    }
-
-    private static void newcEntry(ByteArrayOutputStream out, String name, int mode, byte[] data) {
-        byte[] nameBytes = (name + "\0").getBytes(StandardCharsets.US_ASCII);
-        // c_ino, c_mode, c_uid, c_gid, c_nlink, c_mtime, c_filesize, c_devmajor, c_devminor, c_rdevmajor,
-        // c_rdevminor, c_namesize, c_check
-        int[] fields = {1, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, nameBytes.length, 0};
-        StringBuilder header = new StringBuilder("070701");
-        for (int field : fields) {
-            header.append(String.format("%08x", field));
-        }
-        out.writeBytes(header.toString().getBytes(StandardCharsets.US_ASCII));
-        out.writeBytes(nameBytes);
-        pad(out);
-        out.writeBytes(data);
-        pad(out);
-    }
-
-    private static void pad(ByteArrayOutputStream out) {
-        while (out.size() % 4 != 0) {
-            out.write(0);
-        }
+        return InitramfsArchive.withFile(initrd, name, InitramfsArchive.EXECUTABLE, contents);
     }
 }

@@ -56,12 +56,20 @@ class FirmwareTablesTest {
 
     /** 5.2.5.1: OSPM searches 0xE0000-0xFFFFF on 16-byte boundaries for a valid RSDP. */
     private int findRsdp() {
-        for (int a = 0xE0000; a < 0x100000; a += 16) {
-            if (ascii(a, 8).equals("RSD PTR ") && byteSum(a, 20) == 0) {
+        return scan(0xE0000, "RSD PTR ", a -> 20);
+    }
+
+    /**
+     * The search an OS makes for a firmware structure: the first 16-byte boundary from {@code from} to 1 MiB where
+     * the anchor string begins and the {@code length} bytes there sum to zero.
+     */
+    private int scan(int from, String anchor, java.util.function.IntUnaryOperator length) {
+        for (int a = from; a < 0x100000; a += 16) {
+            if (ascii(a, anchor.length()).equals(anchor) && byteSum(a, length.applyAsInt(a)) == 0) {
                 return a;
             }
         }
-        throw new AssertionError("no RSDP");
+        throw new AssertionError("no " + anchor);
     }
 
     /** The tables the RSDT points at, checked for a valid header (5.2.6): signature to address. */
@@ -214,12 +222,7 @@ class FirmwareTablesTest {
 
     /** MP 1.4, 4: the floating pointer in 0xF0000-0xFFFFF on a 16-byte boundary, with a byte sum of 0. */
     private int findMpFloatingPointer() {
-        for (int a = 0xF0000; a < 0x100000; a += 16) {
-            if (ascii(a, 4).equals("_MP_") && byteSum(a, 16 * u8(a + 8)) == 0) {
-                return a;
-            }
-        }
-        throw new AssertionError("no MP floating pointer");
+        return scan(0xF0000, "_MP_", a -> 16 * u8(a + 8));
     }
 
     @Test
@@ -287,9 +290,62 @@ class FirmwareTablesTest {
 
     @Test
     void everythingLiesInTheReservedBiosSegment() {
-        FirmwareTables.Layout layout = FirmwareTables.build(SIGNATURE, FEATURES).layout();
+        FirmwareTables.Layout layout = FirmwareTables.build(SIGNATURE, FEATURES, 128 << 20).layout();
         assertThat(layout.rsdp()).isGreaterThanOrEqualTo(FirmwareTables.AREA_BASE);
         assertThat(layout.end()).isLessThanOrEqualTo(FirmwareTables.AREA_END);
         assertThat(memory.readU8(layout.end())).isZero();
+    }
+
+    /** SMBIOS 2.8 (DSP0134) 5.2.1: the OS searches 0xF0000-0xFFFFF on 16-byte boundaries for "_SM_". */
+    private int findSmbiosEntryPoint() {
+        return scan(0xF0000, "_SM_", a -> u8(a + 5));
+    }
+
+    @Test
+    void smbiosEntryPointHasBothChecksumsAndDescribesItsTable_dsp0134_5_2_1() {
+        int ep = findSmbiosEntryPoint();
+        assertThat(u8(ep + 5)).as("entry point length").isEqualTo(0x1F);
+        assertThat(u8(ep + 6)).as("major").isEqualTo(2);
+        assertThat(u8(ep + 7)).as("minor").isEqualTo(8);
+        assertThat(ascii(ep + 0x10, 5)).isEqualTo("_DMI_");
+        assertThat(byteSum(ep + 0x10, 15)).as("intermediate checksum").isZero();
+        assertThat(u8(ep + 0x1E)).as("BCD revision").isEqualTo(0x28);
+
+        // walk the table as an OS does (6.1.2, 6.1.3): formatted area of the header's length, strings to a double NUL
+        int table = u32(ep + 0x18), length = u16(ep + 0x16), count = u16(ep + 0x1C);
+        java.util.List<Integer> types = new java.util.ArrayList<>();
+        java.util.Map<Integer, Integer> at = new java.util.HashMap<>();
+        int largest = 0;
+        int a = table;
+        for (int n = 0; n < count; n++) {
+            int start = a;
+            types.add(u8(a));
+            at.put(u8(a), a);
+            a += u8(a + 1);
+            while (u16(a) != 0) {
+                a++;
+            }
+            a += 2;
+            largest = Math.max(largest, a - start);
+        }
+        assertThat(types).containsExactly(0, 1, 4, 16, 17, 32, 127);
+        assertThat(a - table).as("the table's length").isEqualTo(length);
+        assertThat(u16(ep + 8)).as("maximum structure size").isEqualTo(largest);
+
+        int bios = at.get(0);
+        assertThat(u8(bios + 1)).isEqualTo(0x18);
+        assertThat(ascii(bios + 0x18, 6)).isEqualTo("hvlab\0"); // string 1, the vendor
+        int processor = at.get(4);
+        assertThat(u8(processor + 1)).isEqualTo(0x2A);
+        assertThat(u8(processor + 6)).as("family: Pentium II").isEqualTo(0x0D);
+        assertThat(u32(processor + 8)).isEqualTo(SIGNATURE);
+        assertThat(u32(processor + 12)).isEqualTo(FEATURES);
+        assertThat(u8(processor + 0x18)).as("populated, enabled").isEqualTo(0x41);
+        int array = at.get(16);
+        assertThat(u32(array + 7)).as("maximum capacity in KiB").isEqualTo(2 << 10);
+        int device = at.get(17);
+        assertThat(u16(device + 4)).as("its array's handle").isEqualTo(u16(array + 2));
+        assertThat(u16(device + 0x0C)).as("size in MiB").isEqualTo(2);
+        assertThat(u8(at.get(127) + 1)).isEqualTo(4);
     }
 }

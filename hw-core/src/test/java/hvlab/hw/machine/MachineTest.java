@@ -139,4 +139,27 @@ class MachineTest {
         assertThat(memory.readU32(processorEntry + 4)).isEqualTo(machine.cpu().cpuid(1)[0]);
         assertThat(memory.readU32(processorEntry + 8)).isEqualTo(machine.cpu().cpuid(1)[3]);
     }
+
+    /** The UART's LSR: OE (bit 1) after a byte came with the receiver full (PC16550D, "Line Status Register"). */
+    private static final int LSR = 5, LSR_OVERRUN = 0x02, MCR = 4, MCR_RTS = 0x02, FCR = 2, FCR_FIFO_ENABLE = 0x01;
+
+    @Test
+    void serialInputWaitsForRtsAsAFlowControlledTerminalDoesAndNeverOverrunsTheFifo() throws BootImageException {
+        machine.bootFirmware("test.rom", rom("eb fe")); // jmp $: the devices are driven from here
+        var uart = machine.platform().uart();
+        machine.offerSerialInput("typed ahead, 20 b\n".getBytes(StandardCharsets.US_ASCII));
+        machine.run(1_000);
+        assertThat(uart.state().receiveFifo()).as("RTS is off after reset: the terminal holds its input").isEmpty();
+
+        uart.writeByte(FCR, FCR_FIFO_ENABLE);
+        uart.writeByte(MCR, MCR_RTS);
+        machine.run(1_000);
+        assertThat(new String(uart.state().receiveFifo(), StandardCharsets.US_ASCII)).isEqualTo("typed ahead, 20 ");
+        assertThat(uart.readByte(LSR) & LSR_OVERRUN).as("the rest waits for room").isZero();
+        for (int i = 0; i < 16; i++) {
+            uart.readByte(0);
+        }
+        machine.run(1_000);
+        assertThat(new String(uart.state().receiveFifo(), StandardCharsets.US_ASCII)).isEqualTo("b\n");
+    }
 }

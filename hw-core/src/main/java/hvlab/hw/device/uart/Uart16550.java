@@ -124,6 +124,14 @@ public final class Uart16550 implements ByteIoRegion, Clocked {
         return taken;
     }
 
+    /**
+     * The RTS output (MCR bit 1), which a terminal using RTS/CTS flow control sees as its CTS: it sends only while
+     * this is asserted. Loopback holds the output pins inactive (PC16550D, "Loopback").
+     */
+    public boolean requestToSend() {
+        return (mcr & (MCR_RTS | MCR_LOOP)) == MCR_RTS;
+    }
+
     /** How many bytes the receiver can take without an overrun, so the host can pace its input. */
     public int receiveRoom() {
         return receiveCapacity() - rxCount;
