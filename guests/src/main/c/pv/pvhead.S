@@ -45,6 +45,8 @@ syscall_entry:
     pushl %esp
     call pv_syscall
     addl $4, %esp
+    .globl syscall_return
+syscall_return:                     /* a new process starts here, from the frame its parent's fork copied */
     popal
     popl %es
     popl %ds
@@ -120,3 +122,7 @@ saved_esp: .long 0
 kstack: .space 16384
     .globl kstack_top
 kstack_top:
+/* Ring 1's stack for traps from ring 3 while the boot context waits in user_call (stack_switch). */
+trap_stack: .space 8192
+    .globl trap_stack_top
+trap_stack_top:

@@ -30,6 +30,12 @@ typedef unsigned long long u64;
 #define HYPERVISOR_event_channel_op  32
 #define HYPERVISOR_set_gdt           2
 #define HYPERVISOR_memory_op         12
+#define HYPERVISOR_physdev_op        33
+#define PHYSDEVOP_set_iopl 6
+#define MMUEXT_PIN_L2_TABLE 1
+#define MMUEXT_UNPIN_TABLE  4
+#define MMUEXT_NEW_BASEPTR  5
+struct mmuext_op { u32 cmd, arg1, arg2; };
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1
 #define XENMEM_current_reservation  3

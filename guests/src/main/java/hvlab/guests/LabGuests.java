@@ -29,9 +29,9 @@ public final class LabGuests {
 
     static final String KERNEL_IMAGE = "lab.elf";
     static final String PARAVIRTUAL_IMAGE = "lab-pv.elf";
-    /** The workloads the PV lab kernel runs so far (the port of the others follows). */
-    private static final List<String> PARAVIRTUAL = List.of("hello", "syscall", "callret", "pgfault", "divzero",
-            "ptemod");
+    /** The native workloads the PV lab kernel has ports of. */
+    private static final List<String> PARAVIRTUAL = List.of("hello", "syscall", "in", "callret", "pgfault", "divzero",
+            "ptemod", "forkwait", "compute");
     private static final String IMAGE_NAME = "lab.elf";
     /** Workloads only the PV lab kernel has: it attacks the hypervisor through its paravirtual interface. */
     private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"

@@ -13,6 +13,8 @@ import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.memory.PhysicalMemory;
+import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.HypervisorEvents;
@@ -38,7 +40,10 @@ final class Xen implements Hypervisor, HypervisorEntry {
     private final MemoryManager mm;
     private final Counters counters;
     private final Counter[] hypercallCounts = new Counter[64];
-    private final Counter bounces, softwareInterrupts, interrupts, upcalls;
+    /** Bounces by vector, and int n bounced through Xen (a DPL-3 gate of the guest's that is not the fast one). */
+    private final Counter[] bounced = new Counter[32];
+    private final Counter softwareInterrupts, interrupts, upcalls;
+    private final PrivilegedOps privilegedOps;
     /** The guest blocked (SCHEDOP_block): once back in its context the CPU waits for the next interrupt. */
     private boolean blocking;
     static final int TIMER_VECTOR = 0x20;
@@ -56,12 +61,12 @@ final class Xen implements Hypervisor, HypervisorEntry {
         this.frames = new FrameTable(memory.ramSize() >>> 12);
         this.mm = new MemoryManager(memory, frames);
         this.counters = context.counters();
-        this.bounces = counters.counter(Counters.EXITS, "exception bounced to the guest");
-        this.softwareInterrupts = counters.counter(Counters.EXITS, "int n bounced to the guest");
+        this.softwareInterrupts = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + "int n");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
         this.upcalls = counters.counter("events", "upcalls delivered");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
+        this.privilegedOps = new PrivilegedOps(this, counters);
     }
 
     Cpu cpu() {
@@ -330,7 +335,13 @@ final class Xen implements Hypervisor, HypervisorEntry {
             }
             return;
         }
-        bounces.increment();
+        if (vector == 13 && frame.errorCode == 0 && privilegedOps.emulate(frame, domain)) {
+            return;
+        }
+        if (bounced[vector] == null) {
+            bounced[vector] = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + Exceptions.name(vector));
+        }
+        bounced[vector].increment();
         bounce(vector, frame.errorCode, frame.eip);
     }
 

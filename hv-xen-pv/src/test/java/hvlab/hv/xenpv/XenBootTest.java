@@ -105,9 +105,47 @@ class XenBootTest {
             assertThat(v.key()).isEqualTo("update_va_mapping");
             assertThat(v.value()).isEqualTo(3000 + 1); // and one at boot, mapping shared_info
         }).anySatisfy(v -> {
-            assertThat(v.key()).isEqualTo("exception bounced to the guest");
+            assertThat(v.key()).isEqualTo("bounced to the guest: #PF");
             assertThat(v.value()).isEqualTo(3000);
         });
+    }
+
+    /**
+     * forkwait's address spaces go through Xen as the paper has it: each new page directory is filled as plain memory,
+     * then pinned (validated once), switched to and from by MMUEXT_NEW_BASEPTR and unpinned when reaped: four
+     * mmuext_ops and two mmu_update batches (map the frames being filled, unmap them) per process.
+     */
+    @Test
+    void eachForkPinsSwitchesToAndUnpinsANewPageDirectory() throws Exception {
+        LabGuest forkwait = LabGuests.find("forkwait").orElseThrow().withOptions("iterations=20");
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                forkwait.paravirtualCommandLine()));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+        assertThat(pv.machine().statistics()).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("mmuext_op");
+            assertThat(v.value()).isEqualTo(4 * (20 + 1)); // the forked children and the process that forks them
+        }).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("mmu_update");
+            assertThat(v.value()).isEqualTo(2 * (20 + 1) + 1); // and one at boot, hooking the scratch table
+        });
+    }
+
+    /**
+     * in: the guest kernel in ring 1 with virtual IOPL 1 (PHYSDEVOP_set_iopl) gets #GP for IN, as the real IOPL is 0;
+     * Xen emulates each one ([X32] traps.c emulate_privileged_op) and bounces none.
+     */
+    @Test
+    void portReadsOfTheKernelAreEmulatedByXenAfterTheGeneralProtectionFault() throws Exception {
+        LabGuest in = LabGuests.find("in").orElseThrow().withOptions("iterations=500");
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(), in.paravirtualCommandLine()));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+        assertThat(pv.machine().statistics()).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("emulated after #GP: in");
+            assertThat(v.value()).isEqualTo(500);
+        }).anySatisfy(v -> {
+            assertThat(v.key()).isEqualTo("#GP");
+            assertThat(v.value()).isEqualTo(500);
+        }).noneSatisfy(v -> assertThat(v.key()).startsWith("bounced to the guest"));
     }
 
     /** Console output, traps and the shutdown all went through hypercalls: they are counted by name. */
