@@ -62,7 +62,8 @@ page_fault_entry:
     movl $0xE021, %eax
     movw %ax, %ds
     movw %ax, %es
-    pushl 36(%esp)                  /* CR2 */
+    leal 36(%esp), %eax             /* CR2, error code, EIP, CS, EFLAGS */
+    pushl %eax
     call pv_page_fault
     addl $4, %esp
     popl %ds
@@ -80,7 +81,8 @@ fault_entry_err:
     call pv_fault
 1:  jmp 1b
 
-/* u32 user_call(void (*fn)(void), u32 user_esp): runs fn in ring 3; back here through user_return. */
+/* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): runs fn in ring 3 with EAX = arg, as native's
+   user_call does; back here through user_return. */
     .globl user_call, user_return
 user_call:
     pushl %ebp
@@ -98,7 +100,7 @@ user_call:
     movl $FLAT_USER_DS_SEL, %eax
     movw %ax, %ds
     movw %ax, %es
-    movl 20(%esp), %eax             /* fn again: EAX is free for ring 3 */
+    movl 48(%esp), %eax             /* arg, above the five words just pushed */
     iret
 user_return:
     movl 4(%esp), %eax

@@ -19,7 +19,10 @@ void user_forkwait(u32 iterations), user_compute(u32 iterations);   /* native's 
 extern void syscall_entry(void), fault_entry_noerr(void), fault_entry_err(void), divide_entry(void),
     page_fault_entry(void), event_entry(void);
 extern char shared_info_page[];
-u32 user_call(void (*fn)(void), u32 user_esp);
+u32 user_call(void (*fn)(void), u32 user_esp, u32 arg);
+extern char __user_start[], __user_end[];
+extern void u_read(void), u_read_insn(void), u_write(void), u_write_insn(void);   /* native's utests.S */
+void user_hello(u32 arg), user_syscall_bench(u32 iterations);
 void user_return(u32 value) __attribute__((noreturn));
 
 static struct start_info *si;
@@ -115,7 +118,7 @@ static void events_on(void) {
 }
 
 static void events_init(void) {
-    long r = hypercall4(HYPERVISOR_update_va_mapping, (u32)shared_info_page, si->shared_info | 0x27, 0, 2);
+    long r = hypercall4(HYPERVISOR_update_va_mapping, (u32)shared_info_page, si->shared_info | 0x23, 0, 2);
     if (r != 0) panic("cannot map shared_info");
     shared = (struct shared_info *)shared_info_page;
     hypercall4(HYPERVISOR_set_callbacks, FLAT_KERNEL_CS, (u32)event_entry, FLAT_KERNEL_CS, (u32)fault_entry_noerr);
@@ -138,7 +141,10 @@ static struct proc *current;
 
 void pv_syscall(struct regs *r) {
     switch (r->eax) {
-    case SYS_PUTS: puts((const char *)r->ebx); r->eax = 0; break;
+    case SYS_PUTS:   /* as native's: n bytes from a user pointer, which Xen reads through the current tables */
+        if (r->ecx > 4096 || r->ebx < 0x1000 || r->ebx + r->ecx < r->ebx) { r->eax = (u32)-1; break; }
+        r->eax = (u32)hypercall3(HYPERVISOR_console_io, CONSOLEIO_write, r->ecx, r->ebx);
+        break;
     case SYS_EXIT: if (current) sys_exit(r->ebx); user_return(r->ebx);
     case SYS_FORK: r->eax = current ? sys_fork(r) : (u32)-1; break;
     case SYS_WAIT: r->eax = current ? sys_wait(r->ebx) : (u32)-1; break;
@@ -172,8 +178,24 @@ static long update_va_mapping(u32 va, u32 pte, u32 flags) {
     return r;
 }
 
-/* The #PF handler of pgfault: map the data frame read-only at the faulting page ([X32] update_va_mapping). */
-void pv_page_fault(u32 cr2) {
+/* Expected faults (wildmem), recorded as native's selftest records them: a fault in ring 3 ends the user_call, one
+   in ring 1 resumes at fixup_eip. */
+#define UC_FAULTED 0xFFFFFFFFu
+volatile u32 expect_armed, fixup_eip;
+static volatile struct { u32 count, err, eip, cs, cr2; } frec;
+struct pf_frame { u32 cr2, err, eip, cs, eflags; };
+
+/* The #PF handler: an expected fault is recorded; pgfault's are mapped to the data frame read-only
+   ([X32] update_va_mapping). */
+void pv_page_fault(struct pf_frame *f) {
+    u32 cr2 = f->cr2;
+    if (expect_armed) {
+        expect_armed = 0;
+        frec.count++; frec.err = f->err; frec.eip = f->eip; frec.cs = f->cs; frec.cr2 = cr2;
+        if ((f->cs & 3) == 3) user_return(UC_FAULTED);
+        if (fixup_eip) { f->eip = fixup_eip; fixup_eip = 0; }
+        return;
+    }
     if ((cr2 - TEST_BASE) >= 0x400000u) panic("unexpected page fault");
     if (update_va_mapping(cr2 & ~0xFFFu, pf_data_mfn << 12 | 0x25, 2) != 0) panic("update_va_mapping refused");
 }
@@ -196,38 +218,16 @@ static struct trap_info traps[] = {
     { 0, 0, 0, 0 },
 };
 
-/* ---- ring 3 ---- */
+/* ---- ring 3: native's programs (user_bench.c), in the .user pages ---- */
 
-static u32 user_stack[1024] __attribute__((aligned(4096)));
-
-static long sys(u32 nr, u32 arg) {
-    long r;
-    __asm__ volatile("int $0x80" : "=a"(r) : "0"(nr), "b"(arg) : "memory");
-    return r;
-}
-
-static void hello_user(void) {
-    sys(SYS_PUTS, (u32)"hello from ring 3\n");
-    sys(SYS_EXIT, 0x42);
-}
-
-static void user_syscall_bench(void) {
-    u32 n = report_vals[0];
-    u64 t0 = rdtsc();
-    for (u32 i = 0; i < n; i++) {
-        u32 r;
-        __asm__ volatile("int $0x80" : "=a"(r) : "a"(SYS_NOP) : "memory");
-    }
-    u64 t = rdtsc() - t0;
-    __asm__ volatile("int $0x80" : : "a"(SYS_REPORT), "b"((u32)t), "c"((u32)(t >> 32)) : "memory");
-    sys(SYS_EXIT, 0);
-}
+static u32 user_stack_top;   /* user_call's stack: a page of the scratch region mapped user-writable */
 
 /* ---- workloads ---- */
 
+static u32 spawn_and_wait(void (*entry)(u32), u32 arg, u32 heap_pages);
+
 static int bench_syscall(u32 n) {
-    report_vals[0] = n;
-    u32 status = user_call(user_syscall_bench, (u32)(user_stack + 1024));
+    u32 status = spawn_and_wait(user_syscall_bench, n, 0);
     print_result("syscall", n, (u64)report_vals[1] << 32 | report_vals[0], 0);
     return status == 0;
 }
@@ -612,6 +612,106 @@ static int attacks(void) {
     return failed == 0;
 }
 
+/* ---- wildmem: the PV port of native's hostile workload, with its check names ---- */
+
+#define TVA(n) (TEST_BASE + (n) * 4096u)   /* page n of the scratch region */
+#define OWN_FRAMES 4
+#define FAULT_ADDR(at, insn, addr) \
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\t" insn "\n2:\n" : [at] "=m"(at) : "c"(addr) \
+                     : "memory", "cc", "eax")
+
+static u32 own[OWN_FRAMES];
+
+static void report(const char *name, int ok) { check(name, ok, 1); }
+
+static u32 own_sum(void) {
+    u32 s = 0;
+    windows(own, OWN_FRAMES);
+    for (u32 f = 0; f < OWN_FRAMES; f++)
+        for (const u32 *w = (const u32 *)WINDOW(f); w < (const u32 *)(WINDOW(f) + 4096); w++) s = (s << 1 | s >> 31) ^ *w;
+    windows(0, OWN_FRAMES);
+    for (const u32 *w = (const u32 *)__user_start; w < (const u32 *)__user_end; w++) s = (s << 1 | s >> 31) ^ *w;
+    return s;
+}
+
+static u32 own_init(void) {
+    for (u32 f = 0; f < OWN_FRAMES; f++) own[f] = alloc_pfn();
+    windows(own, OWN_FRAMES);
+    for (u32 f = 0; f < OWN_FRAMES; f++)
+        for (u32 i = 0; i < 1024; i++) ((u32 *)WINDOW(f))[i] = (f * 1024 + i) * 0x9E3779B9u;
+    windows(0, OWN_FRAMES);
+    return own_sum();
+}
+
+/* The one expected fault in ring 1 at `at`, with error code and CR2 (the paper's extended frame). */
+static int faulted(u32 at, u32 err, u32 cr2) {
+    int ok = frec.count == 1 && frec.err == err && frec.eip == at && frec.cr2 == cr2;
+    expect_armed = 0;
+    fixup_eip = 0;
+    return ok;
+}
+
+static void arm(void) { frec.count = 0; expect_armed = 1; }
+
+/* fn in ring 3 with EAX = arg must fault at insn with this error code and CR2. */
+static int ufaulted(void (*fn)(void), u32 arg, u32 err, void (*insn)(void), u32 cr2) {
+    arm();
+    u32 r = user_call(fn, user_stack_top, arg);
+    expect_armed = 0;
+    return r == UC_FAULTED && frec.count == 1 && frec.err == err && frec.eip == (u32)insn && (frec.cs & 3) == 3
+           && frec.cr2 == cr2;
+}
+
+/* As native's: unmapped and supervisor pages fault with the SDM's error code and CR2 in ring 1 (supervisor, as
+   ring 0) and ring 3; memory past the domain's is out of reach (Xen will not map a frame the domain does not own,
+   where native finds nothing stores past RAM); none of it touches the guest's own memory. */
+static int wildmem(void) {
+    u32 sum = own_init(), at, stack = alloc_pfn();
+    if (update_va_mapping(TVA(9), mfn_of(stack) << 12 | 0x27, 2) != 0) panic("update_va_mapping refused");
+    user_stack_top = TVA(10);
+    arm(); FAULT_ADDR(at, "movl (%%ecx), %%eax", TVA(1) + 0x10);
+    report("ring0_read_unmapped_pf", faulted(at, 0, TVA(1) + 0x10));
+    arm(); FAULT_ADDR(at, "movl $0x5A5A5A5A, (%%ecx)", TVA(1) + 0x20);
+    report("ring0_write_unmapped_pf", faulted(at, 2, TVA(1) + 0x20));
+
+    if (update_va_mapping(TVA(2), mfn_of(own[0]) << 12 | 0x23, 2) != 0) panic("update_va_mapping refused");
+    report("ring3_read_unmapped_pf", ufaulted(u_read, TVA(1) + 4, 4, u_read_insn, TVA(1) + 4));
+    report("ring3_write_unmapped_pf", ufaulted(u_write, TVA(1) + 8, 6, u_write_insn, TVA(1) + 8));
+    report("ring3_read_supervisor_pf", ufaulted(u_read, TVA(2), 5, u_read_insn, TVA(2)));
+    report("ring3_write_supervisor_pf", ufaulted(u_write, TVA(2) + 12, 7, u_write_insn, TVA(2) + 12));
+    report("ring3_write_kernel_pf", ufaulted(u_write, (u32)&timer_ticks, 7, u_write_insn, (u32)&timer_ticks));
+
+    u32 beyond = mfn_of(si->nr_pages - 1) + 1 + 0x4000;   /* 64 MiB past the domain's last frame */
+    long refused = update_va_mapping(TVA(3), beyond << 12 | 0x23, 2);
+    arm(); FAULT_ADDR(at, "movl (%%ecx), %%eax", TVA(3) + 0x40);
+    report("beyond_ram_holds_nothing", refused == EINVAL && faulted(at, 0, TVA(3) + 0x40));
+
+    update_va_mapping(TVA(2), 0, 2);
+    update_va_mapping(TVA(9), 0, 2);
+    free_pfn(stack);
+    report("own_memory_intact", own_sum() == sum);
+    for (u32 f = 0; f < OWN_FRAMES; f++) free_pfn(own[f]);
+    puts("wildmem: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
+/* The kernel's pages supervisor-only but for the .user pages ring 3 runs (the domain builder maps the boot region
+   user-accessible): one mmu_update batch over the bootstrap L1, each entry changing only U/S, which Xen takes
+   without revalidation ([X32] mod_l1_entry). */
+static struct mmu_update protect_batch[1024];
+
+static void protect_kernel(void) {
+    u32 l1_pfn = (si->pt_base >> 12) + 1, n = 0;
+    const u32 *l1 = (const u32 *)(l1_pfn << 12);
+    for (u32 page = 0; page < 1024; page++) {
+        u32 pte = l1[page];
+        if (!(pte & 1) || (page >= (u32)__user_start >> 12 && page < (u32)__user_end >> 12)) continue;
+        protect_batch[n].ptr = mfn_of(l1_pfn) << 12 | page * 4;
+        protect_batch[n++].val = pte & ~4u;
+    }
+    if (mmu_update(protect_batch, n) != 0) panic("mmu_update refused to protect the kernel");
+}
+
 /* events: the timer VIRQ arrives as upcalls, SCHEDOP_block sleeps until one, the virtual IF defers them */
 static int events(void) {
     u32 t0 = timer_ticks;
@@ -648,7 +748,7 @@ static u32 option(const char *key, u32 dflt) {
 
 static int hello(void) {
     puts("hello from the hvlab lab kernel\n");
-    u32 status = user_call(hello_user, (u32)(user_stack + 1024));
+    u32 status = spawn_and_wait(user_hello, 0x42, 0);
     puts("hello: process exited with status ");
     put_hex(status);
     puts("\n");
@@ -678,6 +778,7 @@ void pv_main(struct start_info *start) {
     puts("\n");
     int ok;
     scratch_init();
+    protect_kernel();
     frames_init();
     events_init();
     if (same(w, "hello")) ok = hello();
@@ -689,6 +790,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "in")) ok = bench_in(option("iterations", 100000));
     else if (same(w, "forkwait")) ok = bench_forkwait(option("iterations", 500));
     else if (same(w, "compute")) ok = bench_compute(option("iterations", 150));
+    else if (same(w, "wildmem")) ok = wildmem();
     else if (same(w, "attacks")) ok = attacks();
     else if (same(w, "events")) ok = events();
     else { puts("lab: unknown workload\n"); ok = 0; }

@@ -31,7 +31,7 @@ public final class LabGuests {
     static final String PARAVIRTUAL_IMAGE = "lab-pv.elf";
     /** The native workloads the PV lab kernel has ports of. */
     private static final List<String> PARAVIRTUAL = List.of("hello", "syscall", "in", "callret", "pgfault", "divzero",
-            "ptemod", "forkwait", "compute");
+            "ptemod", "forkwait", "compute", "wildmem");
     private static final String IMAGE_NAME = "lab.elf";
     /** Workloads only the PV lab kernel has: it attacks the hypervisor through its paravirtual interface. */
     private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"

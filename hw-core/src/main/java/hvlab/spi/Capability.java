@@ -22,6 +22,8 @@ public enum Capability {
     SNAPSHOT,
     /** Runs unmodified guests (no paravirtual kernel needed). */
     UNMODIFIED_GUESTS,
+    /** Runs paravirtualized ports of the guests in their place (the lab kernel's PV port, lab-pv:NAME for lab:NAME). */
+    PARAVIRTUALIZED_GUESTS,
     /** Classic trap-and-emulate: the guest kernel is deprivileged and its privileged instructions trap. */
     TRAP_AND_EMULATE
 }

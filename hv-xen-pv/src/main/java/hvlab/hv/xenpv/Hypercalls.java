@@ -33,6 +33,7 @@ final class Hypercalls {
         this.cpu = xen.cpu();
     }
 
+    /** Xen's name for the hypercall number ([X32] xen.h), "(none)" for an empty slot. */
     static String name(int number) {
         return switch (number) {
             case SET_TRAP_TABLE -> "set_trap_table";
@@ -53,7 +54,7 @@ final class Hypercalls {
             case SET_TIMER_OP -> "set_timer_op";
             case EVENT_CHANNEL_OP -> "event_channel_op";
             case PHYSDEV_OP -> "physdev_op";
-            default -> "hypercall " + number;
+            default -> "(none)";
         };
     }
 
@@ -278,7 +279,6 @@ final class Hypercalls {
         return 0;
     }
 
-    /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
     /** physdev_op: PHYSDEVOP_set_iopl sets the virtual IOPL (struct physdev_set_iopl: u32 iopl, at most 3). */
     private int physdevOp(int command, int argument) throws GuestPointer {
         if (command != PHYSDEVOP_SET_IOPL) {
@@ -292,6 +292,7 @@ final class Hypercalls {
         return 0;
     }
 
+    /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
     private int schedOp(int command, int argument) throws GuestPointer {
         return switch (command) {
             case 0 -> 0;

@@ -310,7 +310,8 @@ final class Xen implements Hypervisor, HypervisorEntry {
             int number = cpu.register(Cpu.EAX);
             if (number >= 0 && number < hypercallCounts.length) {
                 if (hypercallCounts[number] == null) {
-                    hypercallCounts[number] = counters.counter(Counters.HYPERCALLS, Hypercalls.name(number));
+                    hypercallCounts[number] = counters.counter(Counters.HYPERCALLS,
+                            number + " " + Hypercalls.name(number)); // by number, as Xen's perf counters
                 }
                 hypercallCounts[number].increment();
             }
