@@ -78,8 +78,11 @@ fault_entry_err:
     movw %ax, %ds
     movw %ax, %es
     pushl %esp
-    call pv_fault
-1:  jmp 1b
+    call pv_fault                   /* returns only from an expected fault, its EIP moved to the fixup */
+    addl $4, %esp
+    popal
+    addl $4, %esp                   /* the error code */
+    iret
 
 /* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): runs fn in ring 3 with EAX = arg, as native's
    user_call does; back here through user_return. */

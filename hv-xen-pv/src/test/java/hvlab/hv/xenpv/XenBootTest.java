@@ -62,7 +62,8 @@ class XenBootTest {
                 "PASS mmu_update_pointer_into_xen", "PASS mmu_update_huge_count", "PASS descriptor_reaching_xen",
                 "PASS descriptor_into_page_table", "PASS balloon_past_maximum", "PASS balloon_foreign_frame",
                 "PASS balloon_back_in", "PASS set_gdt_reaching_xen", "PASS gdt_selector_loads",
-                "PASS map_gdt_frame_writable", "lab: done status=pass");
+                "PASS map_gdt_frame_writable", "PASS in_without_iopl_reflected_gp", "PASS set_iopl_past_3",
+                "PASS in_with_iopl_emulated_reads_ones", "lab: done status=pass");
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 
