@@ -57,6 +57,7 @@ struct shared_info { struct vcpu_info vcpu[32]; volatile u32 evtchn_pending[32],
 #define SCHEDOP_yield    0
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot   1
 #define SHUTDOWN_crash    3
 
 /* struct trap_info (section 10): flags bits 1:0 = DPL, bit 2 = mask events. */

@@ -458,7 +458,10 @@ final class Xen implements Hypervisor, HypervisorEntry {
 
     // ---- ending ----
 
-    /** SCHEDOP_shutdown of the only domain: the machine powers off with the lab's exit value for the reason. */
+    /**
+     * SCHEDOP_shutdown of the only domain: the machine powers off with the lab's exit value for the reason: success
+     * for poweroff, panic for crash, failure for any other (the PV lab kernel's failed workload asks reboot).
+     */
     void shutdown(int reason) {
         cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, reason == 0 ? 0x10 : reason == 3 ? 0x12 : 0x11);
     }

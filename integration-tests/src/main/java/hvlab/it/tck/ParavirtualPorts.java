@@ -25,8 +25,6 @@ final class ParavirtualPorts {
                     + " has no local APIC"),
             "clispin", new NoPort(VirtualizationLimit.INTERRUPT_HARDWARE, "masks the PIC and reads the PIT; they"
                     + " are Xen's, and CLI cannot clear the real IF from ring 1"),
-            "hvmem", new NoPort(VirtualizationLimit.MONITOR_ADDRESS_SPACE, "maps its own RAM into the top 64 MiB,"
-                    + " which is Xen's in every address space"),
             "robin-irvine", new NoPort(VirtualizationLimit.RING_COMPRESSION, "compares what SGDT, SIDT, STR,"
                     + " SMSW and CS show at CPL 0 with the tables its kernel loaded; a PV kernel loads none and runs"
                     + " at CPL 1"));
