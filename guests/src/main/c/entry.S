@@ -107,25 +107,6 @@ trapret:
     addl $8, %esp
     iret
 
-/* void swtch(u32 *save_esp, u32 new_esp): callee-saved registers and EFLAGS live on each kernel stack. */
-    .globl swtch
-swtch:
-    movl 4(%esp), %eax
-    movl 8(%esp), %edx
-    pushl %ebp
-    pushl %ebx
-    pushl %esi
-    pushl %edi
-    pushfl
-    movl %esp, (%eax)
-    movl %edx, %esp
-    popfl
-    popl %edi
-    popl %esi
-    popl %ebx
-    popl %ebp
-    ret
-
 /* Saves the callee-saved registers and EFLAGS for uc_return and points TSS.ESP0 at the current stack, so the
    ring-0 frame of a trap lands just below what the call has in use; the arguments are then at 24(%esp) up. */
 .macro UC_ENTER

@@ -45,6 +45,8 @@ syscall_entry:
     pushl %esp
     call pv_syscall
     addl $4, %esp
+    .globl syscall_return
+syscall_return:                     /* a new process starts here, from the frame its parent's fork copied */
     popal
     popl %es
     popl %ds
@@ -60,7 +62,8 @@ page_fault_entry:
     movl $0xE021, %eax
     movw %ax, %ds
     movw %ax, %es
-    pushl 36(%esp)                  /* CR2 */
+    leal 36(%esp), %eax             /* CR2, error code, EIP, CS, EFLAGS */
+    pushl %eax
     call pv_page_fault
     addl $4, %esp
     popl %ds
@@ -75,10 +78,14 @@ fault_entry_err:
     movw %ax, %ds
     movw %ax, %es
     pushl %esp
-    call pv_fault
-1:  jmp 1b
+    call pv_fault                   /* returns only from an expected fault, its EIP moved to the fixup */
+    addl $4, %esp
+    popal
+    addl $4, %esp                   /* the error code */
+    iret
 
-/* u32 user_call(void (*fn)(void), u32 user_esp): runs fn in ring 3; back here through user_return. */
+/* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): runs fn in ring 3 with EAX = arg, as native's
+   user_call does; back here through user_return. */
     .globl user_call, user_return
 user_call:
     pushl %ebp
@@ -96,7 +103,7 @@ user_call:
     movl $FLAT_USER_DS_SEL, %eax
     movw %ax, %ds
     movw %ax, %es
-    movl 20(%esp), %eax             /* fn again: EAX is free for ring 3 */
+    movl 48(%esp), %eax             /* arg, above the five words just pushed */
     iret
 user_return:
     movl 4(%esp), %eax
@@ -120,3 +127,7 @@ saved_esp: .long 0
 kstack: .space 16384
     .globl kstack_top
 kstack_top:
+/* Ring 1's stack for traps from ring 3 while the boot context waits in user_call (stack_switch). */
+trap_stack: .space 8192
+    .globl trap_stack_top
+trap_stack_top:

@@ -30,6 +30,12 @@ typedef unsigned long long u64;
 #define HYPERVISOR_event_channel_op  32
 #define HYPERVISOR_set_gdt           2
 #define HYPERVISOR_memory_op         12
+#define HYPERVISOR_physdev_op        33
+#define PHYSDEVOP_set_iopl 6
+#define MMUEXT_PIN_L2_TABLE 1
+#define MMUEXT_UNPIN_TABLE  4
+#define MMUEXT_NEW_BASEPTR  5
+struct mmuext_op { u32 cmd, arg1, arg2; };
 #define XENMEM_increase_reservation 0
 #define XENMEM_decrease_reservation 1
 #define XENMEM_current_reservation  3
@@ -53,6 +59,7 @@ struct shared_info { struct vcpu_info vcpu[32]; volatile u32 evtchn_pending[32],
 #define SCHEDOP_yield    0
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot   1
 #define SHUTDOWN_crash    3
 
 /* struct trap_info (section 10): flags bits 1:0 = DPL, bit 2 = mask events. */

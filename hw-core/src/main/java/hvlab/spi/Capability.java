@@ -27,6 +27,8 @@ public enum Capability {
      * sharing the CPU under the hypervisor's scheduler.
      */
     MULTIPLE_DOMAINS,
+    /** Runs paravirtualized ports of the guests in their place (the lab kernel's PV port, lab-pv:NAME for lab:NAME). */
+    PARAVIRTUALIZED_GUESTS,
     /** Classic trap-and-emulate: the guest kernel is deprivileged and its privileged instructions trap. */
     TRAP_AND_EMULATE
 }

@@ -48,5 +48,12 @@ public enum VirtualizationLimit {
     /** Hardware task switches (JMP, CALL, INT or IRET through a TSS or task gate) are not virtualized. */
     HARDWARE_TASK_SWITCH,
     /** Virtual-8086 mode is not virtualized. */
-    VIRTUAL_8086_MODE
+    VIRTUAL_8086_MODE,
+    /** The guest kernel does not run in ring 0 (Xen PV: ring 1), so what only ring 0 can do or see it cannot. */
+    RING_COMPRESSION,
+    /**
+     * The guest has no interrupt controller or timer hardware of its own, no PIC, PIT or local APIC (Xen PV: Xen
+     * keeps them; event channels and Xen's timer replace them).
+     */
+    INTERRUPT_HARDWARE
 }

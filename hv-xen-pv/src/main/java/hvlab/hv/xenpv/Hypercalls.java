@@ -21,7 +21,8 @@ final class Hypercalls {
     static final int SET_TRAP_TABLE = 0, MMU_UPDATE = 1, STACK_SWITCH = 3, SET_CALLBACKS = 4, FPU_TASKSWITCH = 5,
             UPDATE_DESCRIPTOR = 10, SET_TIMER_OP = 15, EVENT_CHANNEL_OP = 32, SET_GDT = 2, MEMORY_OP = 12,
             UPDATE_VA_MAPPING = 14, XEN_VERSION = 17, CONSOLE_IO = 18, VM_ASSIST = 21, IRET = 23, MMUEXT_OP = 26,
-            SCHED_OP = 29;
+            SCHED_OP = 29, PHYSDEV_OP = 33;
+    private static final int PHYSDEVOP_SET_IOPL = 6;
     private static final int IF = 1 << 9, IOPL = 3 << 12, VM = 1 << 17;
 
     private final Xen xen;
@@ -32,6 +33,7 @@ final class Hypercalls {
         this.cpu = xen.cpu();
     }
 
+    /** Xen's name for the hypercall number ([X32] xen.h), "(none)" for an empty slot. */
     static String name(int number) {
         return switch (number) {
             case SET_TRAP_TABLE -> "set_trap_table";
@@ -51,7 +53,8 @@ final class Hypercalls {
             case SCHED_OP -> "sched_op";
             case SET_TIMER_OP -> "set_timer_op";
             case EVENT_CHANNEL_OP -> "event_channel_op";
-            default -> "hypercall " + number;
+            case PHYSDEV_OP -> "physdev_op";
+            default -> "(none)";
         };
     }
 
@@ -80,6 +83,7 @@ final class Hypercalls {
                     yield 0;
                 }
                 case EVENT_CHANNEL_OP -> eventChannelOp(a1, a2);
+                case PHYSDEV_OP -> physdevOp(a1, a2);
                 default -> ENOSYS;
             };
         } catch (GuestPointer unreadable) {
@@ -271,6 +275,19 @@ final class Hypercalls {
         for (int k = 0; k < count; k++) {
             xen.consoleWrite(read8(buffer + k));
         }
+        return 0;
+    }
+
+    /** physdev_op: PHYSDEVOP_set_iopl sets the virtual IOPL (struct physdev_set_iopl: u32 iopl, at most 3). */
+    private int physdevOp(int command, int argument) throws GuestPointer {
+        if (command != PHYSDEVOP_SET_IOPL) {
+            return ENOSYS;
+        }
+        int iopl = read32(argument);
+        if (iopl < 0 || iopl > 3) {
+            return EINVAL;
+        }
+        xen.domain().virtualIopl = iopl;
         return 0;
     }
 

@@ -15,6 +15,8 @@ import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.memory.PhysicalMemory;
+import hvlab.hw.cpu.Exceptions;
+import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.HypervisorEvents;
@@ -52,7 +54,10 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     private final MemoryManager mm;
     private final Counters counters;
     private final Counter[] hypercallCounts = new Counter[64];
-    private final Counter bounces, softwareInterrupts, interrupts, upcalls;
+    /** Bounces by vector, and int n bounced through Xen (a DPL-3 gate of the guest's that is not the fast one). */
+    private final Counter[] bounced = new Counter[32];
+    private final Counter softwareInterrupts, interrupts, upcalls;
+    private final PrivilegedOps privilegedOps;
     private final Counter domainSwitches;
     private final CreditScheduler scheduler = new CreditScheduler();
     private final List<Domain> domains = new ArrayList<>();
@@ -84,14 +89,14 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         this.frames = new FrameTable(memory.ramSize() >>> 12);
         this.mm = new MemoryManager(memory, frames);
         this.counters = context.counters();
-        this.bounces = counters.counter(Counters.EXITS, "exception bounced to the guest");
-        this.softwareInterrupts = counters.counter(Counters.EXITS, "int n bounced to the guest");
+        this.softwareInterrupts = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + "int n");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
         this.upcalls = counters.counter("events", "upcalls delivered");
         this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, "domain switch");
         this.refusedEventChannelOps = counters.counter("events", "interdomain channel ops refused");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
+        this.privilegedOps = new PrivilegedOps(this, counters);
     }
 
     Cpu cpu() {
@@ -515,7 +520,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             int number = cpu.register(Cpu.EAX);
             if (number >= 0 && number < hypercallCounts.length) {
                 if (hypercallCounts[number] == null) {
-                    hypercallCounts[number] = counters.counter(Counters.HYPERCALLS, Hypercalls.name(number));
+                    hypercallCounts[number] = counters.counter(Counters.HYPERCALLS,
+                            number + " " + Hypercalls.name(number)); // by number, as Xen's perf counters
                 }
                 hypercallCounts[number].increment();
             }
@@ -545,7 +551,13 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             }
             return;
         }
-        bounces.increment();
+        if (vector == 13 && frame.errorCode == 0 && privilegedOps.emulate(frame, current)) {
+            return;
+        }
+        if (bounced[vector] == null) {
+            bounced[vector] = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + Exceptions.name(vector));
+        }
+        bounced[vector].increment();
         bounce(vector, frame.errorCode, frame.eip);
     }
 

@@ -7,6 +7,7 @@ import hvlab.spi.Hypervisor;
 import hvlab.spi.HypervisorProvider;
 import hvlab.spi.HypervisorType;
 import hvlab.spi.MachineDescription;
+import hvlab.spi.VirtualizationLimit;
 
 import java.util.EnumSet;
 import java.util.Set;
@@ -32,7 +33,19 @@ public final class XenPvProvider implements HypervisorProvider {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.PARAVIRT_HYPERCALLS, Capability.MULTIPLE_DOMAINS);
+        return EnumSet.of(Capability.PARAVIRT_HYPERCALLS, Capability.PARAVIRTUALIZED_GUESTS,
+                Capability.MULTIPLE_DOMAINS);
+    }
+
+    /**
+     * Where a PV domain's machine differs from a PC, by design: Xen holds the top 64 MiB, ring 0, the interrupt
+     * hardware, and the real descriptor tables that SGDT, SIDT and STR show (the kernel's own are Xen's copies).
+     */
+    @Override
+    public Set<VirtualizationLimit> knownLimits() {
+        return EnumSet.of(VirtualizationLimit.MONITOR_ADDRESS_SPACE, VirtualizationLimit.RING_COMPRESSION,
+                VirtualizationLimit.INTERRUPT_HARDWARE, VirtualizationLimit.SGDT, VirtualizationLimit.SIDT,
+                VirtualizationLimit.STR);
     }
 
     @Override

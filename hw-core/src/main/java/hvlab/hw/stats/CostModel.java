@@ -32,6 +32,23 @@ public final class CostModel {
     /** How VT-x plugins name their exit counters ({@link Counters#EXITS}), so the model can price them. */
     public static final String VMX_EXIT_PREFIX = "VM exit: ";
 
+    /**
+     * One transition through Xen on the model's scale: Barham et al. (SOSP 2003, Table 5, lmbench page fault on a
+     * 2.4 GHz Xeon) measured 1.42 us native and 2.73 us under Xen, the difference being two transitions through Xen
+     * (the fault bounced to the guest, the hypercall that maps the page; ../shared/reference/perf-anchors.md 2b).
+     * Half that difference relative to the native fault, times the native fault's 1,093 cycles: 504.
+     */
+    public static final long XEN_TRANSITION = Math.round(NATIVE_PAGE_FAULT * (2.73 - 1.42) / 2 / 1.42);
+    /**
+     * Xen's work in a hypercall beyond the trap: the model already prices the {@code int 0x82} round trip as a
+     * software interrupt (242), so a hypercall adds the rest of one transition.
+     */
+    public static final long XEN_HYPERCALL = XEN_TRANSITION - NATIVE_SOFTWARE_INTERRUPT;
+    /** How xen-pv names a fault it bounced to the guest's handler ({@link Counters#EXITS}): one transition. */
+    public static final String PV_BOUNCE_PREFIX = "bounced to the guest: ";
+    /** How xen-pv names a privileged instruction it emulated after the #GP: one transition beyond the #GP. */
+    public static final String PV_EMULATION_PREFIX = "emulated after #GP: ";
+
     private CostModel() {
     }
 
@@ -42,7 +59,10 @@ public final class CostModel {
             case Counters.EXCEPTIONS -> value.key().equals("#PF") ? NATIVE_PAGE_FAULT : NATIVE_EXCEPTION;
             case Counters.INTERRUPTS -> value.key().startsWith("software") ? NATIVE_SOFTWARE_INTERRUPT : NATIVE_INTERRUPT;
             case Counters.IO -> NATIVE_IO;
-            case Counters.EXITS -> value.key().startsWith(VMX_EXIT_PREFIX) ? VMX_EXIT_ROUND_TRIP : 0;
+            case Counters.EXITS -> value.key().startsWith(VMX_EXIT_PREFIX) ? VMX_EXIT_ROUND_TRIP
+                    : value.key().startsWith(PV_BOUNCE_PREFIX) || value.key().startsWith(PV_EMULATION_PREFIX)
+                            ? XEN_TRANSITION : 0;
+            case Counters.HYPERCALLS -> XEN_HYPERCALL;
             default -> 0;
         };
         return perEvent * value.value();

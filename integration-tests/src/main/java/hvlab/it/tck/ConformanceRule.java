@@ -68,6 +68,14 @@ public enum ConformanceRule {
         return name().contains("_EQUIVALENCE_") || name().contains("_RESOURCE_CONTROL_");
     }
 
+    /**
+     * Whether the rule can judge a paravirtualized port of a guest against the unmodified guest on native: all but
+     * the final-state rule, as a PV kernel's registers (its ring-1 selectors, Xen's tables) are its own.
+     */
+    public boolean runsOnParavirtualPorts() {
+        return this != REQUIRED_EQUIVALENCE_003_FINAL_GUEST_STATE;
+    }
+
     public boolean required() {
         return name().startsWith("REQUIRED_");
     }

@@ -71,6 +71,60 @@ class ConformanceSuiteSelfTest {
                         + " the provider does not declare [UNMODIFIED_GUESTS]");
     }
 
+    /**
+     * A paravirtualizing provider runs the PV port of each guest (xen-pv, lab-pv:NAME); a guest with no port is a
+     * known limit only when the provider declares the limit that keeps the port out, and a failure otherwise.
+     */
+    @Test
+    void aGuestWithoutAParavirtualPortIsAKnownLimitOnlyWhenTheProviderDeclaresWhy() {
+        HypervisorProvider xen = ConformanceSuite.installedProvider("xen-pv").orElseThrow();
+        ConformanceSuite suite = ConformanceSuite.over(List.of("hello", "cr8wr").stream()
+                .map(n -> LabGuests.find(n).orElseThrow()).toList());
+        ConformanceRule console = ConformanceRule.REQUIRED_EQUIVALENCE_001_CONSOLE_OUTPUT;
+
+        RuleResult declared = suite.verification(xen).check(console);
+        RuleResult undeclared = suite.verification(new WithoutDeclaredLimits(xen)).check(console);
+
+        assertThat(declared.verdict()).as(declared.line()).isEqualTo(Verdict.KNOWN_LIMIT);
+        assertThat(declared.reason()).contains("lab:cr8wr has no paravirtual port", "[INTERRUPT_HARDWARE]")
+                .doesNotContain("lab:hello");
+        assertThat(undeclared.verdict()).as(undeclared.line()).isEqualTo(Verdict.FAIL);
+        assertThat(undeclared.reason()).isEqualTo("lab:cr8wr: no paravirtual port");
+    }
+
+    /** The provider with no declared limits. */
+    private record WithoutDeclaredLimits(HypervisorProvider provider) implements HypervisorProvider {
+        @Override
+        public String id() {
+            return provider.id();
+        }
+
+        @Override
+        public String description() {
+            return provider.description();
+        }
+
+        @Override
+        public hvlab.spi.HypervisorType type() {
+            return provider.type();
+        }
+
+        @Override
+        public java.util.Set<hvlab.spi.Capability> capabilities() {
+            return provider.capabilities();
+        }
+
+        @Override
+        public hvlab.spi.Availability probe(hvlab.spi.MachineDescription machine) {
+            return provider.probe(machine);
+        }
+
+        @Override
+        public hvlab.spi.Hypervisor create(hvlab.spi.HostContext context) {
+            return provider.create(context);
+        }
+    }
+
     private static void assertOnlyFailure(HypervisorProvider broken, ConformanceRule expected, String because) {
         Map<ConformanceRule, RuleResult> results = verify(broken);
 

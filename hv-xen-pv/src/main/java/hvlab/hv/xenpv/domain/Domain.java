@@ -29,6 +29,8 @@ public final class Domain {
     public int kernelStackPointer;
     public int eventSelector, eventAddress, failsafeSelector, failsafeAddress;
     public int baseTable = -1;
+    /** The virtual IOPL of PHYSDEVOP_set_iopl: the real IOPL stays 0, Xen emulates port I/O it allows. */
+    public int virtualIopl;
     /** The reservation: pages held now and the most it may hold (fixed at creation). */
     public int currentPages, maximumPages;
     /** The frames of the GDT installed by set_gdt, and its entry count. */
