@@ -60,17 +60,17 @@ public final class Comparison {
         LabGuest measured = iterations.isPresent() ? workload.withOptions("iterations=" + iterations.getAsLong())
                 : workload;
         LabGuest baseline = workload.withOptions("iterations=" + BASELINE_ITERATIONS);
-        return switch (GuestChoice.of(strategy.capabilities(), measured)) {
-            case GuestChoice.NotApplicable(String reason) -> new Cell.NotApplicable(strategy.id(), reason);
-            case GuestChoice.Image image -> {
-                progress.println("compare: " + workload.name() + " under " + strategy.id() + " (" + image.spec() + ")");
-                progress.flush();
-                GuestRun full = GuestRun.of(strategy, image.image());
-                GuestRun base = GuestRun.of(strategy,
-                        ((GuestChoice.Image) GuestChoice.of(strategy.capabilities(), baseline)).image());
-                yield difference(strategy.id(), image.spec(), full, base);
-            }
-        };
+        GuestChoice choice = GuestChoice.of(strategy.capabilities(), measured);
+        if (choice instanceof GuestChoice.NotApplicable(String reason)) {
+            return new Cell.NotApplicable(strategy.id(), reason);
+        }
+        GuestChoice.Image full = (GuestChoice.Image) choice;
+        // the same kernel as the measured run: the choice depends on the workload's name, not its options
+        GuestChoice.Image base = (GuestChoice.Image) GuestChoice.of(strategy.capabilities(), baseline);
+        progress.println("compare: " + workload.name() + " under " + strategy.id() + " (" + full.spec() + ")");
+        progress.flush();
+        return difference(strategy.id(), full.spec(), GuestRun.of(strategy, full.image()),
+                GuestRun.of(strategy, base.image()));
     }
 
     /** What the strategies do differently comes first: exits, hypercalls, traps, then a plugin's own families. */
