@@ -19,8 +19,8 @@ import java.util.List;
 /** {@code hvlab}: a virtualization lab on one exact model of an IA-32 PC. */
 @Command(name = "hvlab", mixinStandardHelpOptions = true, version = "hvlab 0.1.0",
         description = "A virtualization lab: boots guests on an exact IA-32 PC model.",
-        subcommands = {RunCommand.class, ListCommand.class, BenchCommand.class, CpuVectorsCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ListCommand.class, BenchCommand.class, CompareCommand.class,
+                CpuVectorsCommand.class, CommandLine.HelpCommand.class})
 public final class HvlabCommand implements Runnable {
     /** Exit status for bad input (a usage error, an unreadable or malformed image, a broken plugin). */
     static final int EXIT_BAD_INPUT = 2;
@@ -44,7 +44,7 @@ public final class HvlabCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, list, bench or cpu-vectors");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, list, bench, compare or cpu-vectors");
     }
 
     /** Loads the boot layer's hypervisor providers and the plugin path's, probing each on {@code machine}. */

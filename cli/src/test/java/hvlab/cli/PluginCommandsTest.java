@@ -187,6 +187,19 @@ class PluginCommandsTest {
         assertThat(table.get(8)).startsWith("  " + UNAVAILABLE + " ").contains("unavailable: the CPU has no VMX");
     }
 
+    /** By default compare takes every available hypervisor that runs the workloads, a plugin path's too. */
+    @Test
+    void compareTakesThePluginPathsAvailableHypervisors() {
+        Result result = hvlab(List.of(plugins.unavailable()), "compare", "--workloads", "divzero", "--iterations",
+                "50");
+
+        assertThat(result.status()).as(result.err()).isZero();
+        String header = result.out().lines().filter(line -> line.startsWith("workload  iterations")).findFirst()
+                .orElseThrow();
+        assertThat(header).contains(" " + GOOD_MODULAR + " ", " " + GOOD_CLASS_PATH + " ", " vtx ", " xen-pv ")
+                .doesNotContain(UNAVAILABLE);
+    }
+
     @Test
     void aFolderOnThePluginPathLoadsEachJarInIt() {
         Result result = hvlab("--plugin-path", plugins.goodFolder().toString(), "list");

@@ -54,12 +54,12 @@ public final class BenchJson {
     }
 
     /** JSON has no NaN or infinity: a missing figure is null. */
-    static String number(double value) {
+    public static String number(double value) {
         return Double.isFinite(value) ? String.format(Locale.ROOT, "%.3f", value) : "null";
     }
 
     /** A JSON string literal (RFC 8259 section 7). */
-    static String string(String text) {
+    public static String string(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
