@@ -68,8 +68,8 @@ final class RunCommand implements Callable<Integer> {
     static final class Image {
         @Option(names = "--guest", paramLabel = "lab:NAME", description = "A lab guest (see 'hvlab list'); lab-pv:NAME"
                 + " is its paravirtualized port, for --hypervisor xen-pv. Repeat it to run several guests at once,"
-                + " one domain each (d1, d2, ... in order), under a hypervisor that hosts several domains (xen-pv):"
-                + " each console line then starts with its domain, e.g. '(d2) '.")
+                + " one domain each (d1, d2, ... in order), under a hypervisor that hosts several domains (xen-pv,"
+                + " vtx, vtx-ept): each console line then starts with its domain, e.g. '(d2) '.")
         List<String> guests;
 
         @Option(names = "--kernel", paramLabel = "FILE",
@@ -268,7 +268,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (domains > 1 && !provider.capabilities().contains(Capability.MULTIPLE_DOMAINS)) {
             throw new UserInputException(domains + " --guest options need a hypervisor that runs several domains"
-                    + " (capability MULTIPLE_DOMAINS, e.g. xen-pv); '" + hypervisor + "' runs one guest");
+                    + " (capability MULTIPLE_DOMAINS, e.g. xen-pv or vtx); '" + hypervisor + "' runs one guest");
         }
         System.Logger logger = System.getLogger("hvlab.hv." + hypervisor);
         return provider.create(new MachineHostContext(machine, machine.description(), logger));

@@ -47,6 +47,17 @@ class RunCommandDomainsTest {
                 "domain switch");
     }
 
+    /** vtx hosts several VMs too: one VMCS and RAM range each, the same console prefix and status convention. */
+    @Test
+    void vtxRunsOneVmPerGuestWithTheSameConventions() {
+        Result result = run("run", "--hypervisor", "vtx", "--guest", "lab:hello", "--guest", "lab:syscall",
+                "--stats");
+        assertThat(result.out()).contains("(d1) hello from the hvlab lab kernel", "(d1) lab: done status=pass",
+                "(d2) result workload=syscall", "(d2) lab: done status=pass", "(VTX) domain 2 ended");
+        assertThat(result.status()).isEqualTo(LabGuests.EXIT_SUCCESS);
+        assertThat(result.err()).contains("domain d1", "domain d2", "VM exit: I/O instruction");
+    }
+
     @Test
     void theStatusIsTheFirstDomainsWhenItFails() {
         Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:crash", "--guest", "lab-pv:hello");

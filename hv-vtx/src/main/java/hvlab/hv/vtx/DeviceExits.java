@@ -42,11 +42,6 @@ final class DeviceExits {
         this.host = host;
     }
 
-    /** The hypervisor takes the machine's interrupt controllers, timer and console for itself. */
-    void start() {
-        host.takeOver();
-    }
-
     // ---- exits
 
     /** IN or OUT (qualification: Table 27-5) on the virtual devices, after the instruction retires. */
@@ -112,7 +107,7 @@ final class DeviceExits {
             if (t < 0 || !walk.isGuestRam(physical)) {
                 break;
             }
-            code[count++] = (byte) memory.readU8(physical);
+            code[count++] = (byte) memory.readU8(walk.machineAddress(physical));
         }
         for (int i = count; i < MAX_INSTRUCTION; i++) {
             code[i] = 0;
@@ -150,14 +145,14 @@ final class DeviceExits {
 
     // ---- before each VM entry
 
-    /**
-     * Brings the virtual devices up to now, hands them the console's input, and arms the machine's timer for their
-     * next event, so that the hypervisor has control again when it is due.
-     */
-    void beforeEntry() {
+    /** Brings the virtual devices up to now, raising what came due. */
+    void advance() {
         devices.advanceTo(cpu.nanos());
-        host.forwardConsoleInput(devices);
-        host.armTimer(devices.nextEventNanos());
+    }
+
+    /** The VM's virtual devices. */
+    VirtualDevices virtualDevices() {
+        return devices;
     }
 
     /** Whether the virtual local APIC has an interrupt for the guest's processor now. */

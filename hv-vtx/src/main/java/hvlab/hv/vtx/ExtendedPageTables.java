@@ -15,13 +15,15 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * these, which map guest-physical to physical. The guest owns its CR3, its paging bits and its #PFs; nothing about
  * its paging exits. With unrestricted guest (26.3.1.1) it also runs with paging off as the loader left it.
  *
- * <p>The map, built once in the hypervisor's memory: guest RAM one to one with 2-MByte pages (write-back), the
+ * <p>The map, built once in the hypervisor's memory: guest RAM onto the VM's range of machine RAM ({@link
+ * GuestRam}) with 2-MByte pages (write-back), the
  * device space above RAM one to one and uncacheable except the two APIC pages, which belong to the VM's virtual
  * APICs: they stay unmapped, and each access there is an EPT violation the hypervisor emulates ({@link
- * DeviceExits}); and the hypervisor's RAM not mapped at all. A guest access there is an EPT violation, resolved as
- * the shadow mode resolves such a mapping: the page becomes {@link VmmLayout#NOTHING_THERE}'s, so the guest reads
- * all ones and its writes go nowhere, as on a machine without that RAM, and the hypervisor's structures stay out of
- * its reach. A 2-MByte region the hypervisor's RAM or an APIC page shares with mapped space has 4-KByte pages.
+ * DeviceExits}); and the rest of the machine's RAM (other VMs', the hypervisor's) not mapped at all. A guest access
+ * there is an EPT violation, resolved as the shadow mode resolves such a mapping: the page becomes {@link
+ * GuestRam#NOTHING_THERE}'s, so the guest reads all ones and its writes go nowhere, as on a machine without that RAM,
+ * and the other VMs and the hypervisor's structures stay out of its reach. A 2-MByte region that hidden RAM or an
+ * APIC page shares with mapped space has 4-KByte pages.
  *
  * <p>CR0 and CR4 keep what VMX operation fixes: the masks give the hypervisor NE and VMXE, whose read shadows show
  * the guest its own values; every other bit is the guest's.
@@ -37,7 +39,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
 
     private final PhysicalMemory memory;
     private final CurrentVmcs vmcs;
-    private final VmmLayout layout;
+    private final GuestRam ram;
     private final int area, areaPages;
     private int used;
     /** The page directories for guest-physical 0-1, 1-2, 2-3 and 3-4 GiB. */
@@ -45,10 +47,10 @@ final class ExtendedPageTables implements MemoryVirtualization {
     private final ControlRegisterShadows shadows;
     private final Counter hiddenPages;
 
-    ExtendedPageTables(PhysicalMemory memory, CurrentVmcs vmcs, VmmLayout layout, Counters counters) {
+    ExtendedPageTables(PhysicalMemory memory, CurrentVmcs vmcs, VmmLayout layout, GuestRam ram, Counters counters) {
         this.memory = memory;
         this.vmcs = vmcs;
-        this.layout = layout;
+        this.ram = ram;
         this.area = layout.at(VmmLayout.MEMORY_MODE_AREA);
         this.areaPages = (VmmLayout.SIZE - VmmLayout.MEMORY_MODE_AREA) / SMALL;
         this.shadows = new ControlRegisterShadows(vmcs, CR0_MASK, CR4_MASK);
@@ -88,16 +90,17 @@ final class ExtendedPageTables implements MemoryVirtualization {
             directories[d] = table();
             writeEntry(pdpt + d * 8, directories[d] | RWX);
         }
-        long hiddenStart = layout.at(0) & 0xFFFFFFFFL, hiddenEnd = hiddenStart + VmmLayout.SIZE;
+        long guestEnd = ram.size() & 0xFFFFFFFFL, machineEnd = ram.machineRam() & 0xFFFFFFFFL;
         for (long region = 0; region < 1L << 32; region += LARGE) {
-            boolean overlaps = region < hiddenEnd && hiddenStart < region + LARGE || holdsDevicePage(region);
-            if (!overlaps) {
-                writeEntry(directoryEntry((int) region), region | PAGE | memoryType((int) region) | RWX);
+            boolean whole = (region + LARGE <= guestEnd || region >= machineEnd) && !holdsDevicePage(region);
+            if (whole) {
+                writeEntry(directoryEntry((int) region), (ram.machineAddress((int) region) & 0xFFFFFFFFL) | PAGE
+                        | memoryType((int) region) | RWX);
                 continue;
             }
             for (long page = region; page < region + LARGE; page += SMALL) {
-                if (!layout.isHidden((int) page) && !VirtualDevices.isDevicePage((int) page)) {
-                    map((int) page, (int) page);
+                if (!ram.isHidden((int) page) && !VirtualDevices.isDevicePage((int) page)) {
+                    map((int) page, ram.machineAddress((int) page));
                 }
             }
         }
@@ -157,18 +160,18 @@ final class ExtendedPageTables implements MemoryVirtualization {
     }
 
     /**
-     * Only the hypervisor's RAM is unmapped, so a violation is the guest reaching for RAM it does not have: that
+     * Only RAM the VM does not have is unmapped, so a violation is the guest reaching for it: that
      * page goes to physical space nothing decodes, and the access is retried. No INVEPT: the entry was not present,
      * and no cached translation comes of an entry that is not present (28.3, "Creating and Using Cached
      * Translation Information").
      */
     @Override
     public boolean eptViolation(int gpa, long qualification) {
-        if (!layout.isHidden(gpa)) {
+        if (!ram.isHidden(gpa)) {
             return false;
         }
         int page = gpa & ~(SMALL - 1);
-        map(page, layout.machineAddress(page));
+        map(page, ram.machineAddress(page));
         hiddenPages.increment();
         return true;
     }

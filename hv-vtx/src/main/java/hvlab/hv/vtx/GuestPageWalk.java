@@ -6,7 +6,7 @@ import hvlab.hw.memory.PhysicalMemory;
 /**
  * The guest's own 32-bit page tables walked in software, as the processor would walk them for one access (SDM Vol.
  * 3A 4.3, rights 4.6, accessed and dirty flags 4.8), with the guest's CR0, CR3 and CR4. Entries are read from
- * guest RAM only; a table outside it maps nothing.
+ * the VM's RAM only (guest-physical addresses in its range of machine RAM); a table outside it maps nothing.
  */
 final class GuestPageWalk {
     static final int P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
@@ -14,9 +14,9 @@ final class GuestPageWalk {
 
     private final PhysicalMemory memory;
     private final Cpu cpu;
-    private final int guestRam;
+    private final GuestRam guestRam;
 
-    GuestPageWalk(PhysicalMemory memory, Cpu cpu, int guestRam) {
+    GuestPageWalk(PhysicalMemory memory, Cpu cpu, GuestRam guestRam) {
         this.memory = memory;
         this.cpu = cpu;
         this.guestRam = guestRam;
@@ -75,18 +75,23 @@ final class GuestPageWalk {
     }
 
     private int readEntry(int address) {
-        return isGuestRam(address) ? memory.readU32(address) : 0;
+        return isGuestRam(address) ? memory.readU32(guestRam.base() + address) : 0;
     }
 
     private int setFlags(int address, int entry, int flags) {
         int updated = entry | flags;
         if (updated != entry && isGuestRam(address)) {
-            cpu.writePhysical32(address, updated);
+            cpu.writePhysical32(guestRam.base() + address, updated);
         }
         return updated;
     }
 
+    /** The machine address of a guest-physical address in the VM's RAM. */
+    int machineAddress(int guestPhysical) {
+        return guestRam.base() + guestPhysical;
+    }
+
     boolean isGuestRam(int physical) {
-        return Integer.compareUnsigned(physical, guestRam) < 0;
+        return guestRam.isGuestRam(physical);
     }
 }

@@ -20,7 +20,7 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * INVLPGs drop entries as they would drop a TLB's. Stale entries are possible exactly where a TLB's would be.
  *
  * <p>The guest runs with paging on whatever its CR0 says (VMX needs PG without unrestricted guest): with its paging
- * off the shadow maps guest-physical addresses one to one. The CR0 and CR4 masks give the hypervisor PE, NE, WP,
+ * off the shadow maps guest-physical addresses one to one into the VM's RAM ({@link GuestRam}). The CR0 and CR4 masks give the hypervisor PE, NE, WP,
  * PG, PSE, PGE, PAE and VMXE; the read shadows show the guest its own values. The real CR0.WP is always 1: a guest
  * with WP clear gets supervisor-only writable entries for its read-only pages instead.
  */
@@ -33,6 +33,7 @@ final class ShadowPaging implements MemoryVirtualization {
     private final PhysicalMemory memory;
     private final CurrentVmcs vmcs;
     private final VmmLayout layout;
+    private final GuestRam ram;
     private final GuestPageWalk walk;
     private final int directory;
     /** Per directory slot, the pool page holding its shadow table, or -1. */
@@ -43,11 +44,13 @@ final class ShadowPaging implements MemoryVirtualization {
     private int deviceAddress;
     private final Counter fills, reflected, flushes, invalidations;
 
-    ShadowPaging(PhysicalMemory memory, Cpu cpu, CurrentVmcs vmcs, VmmLayout layout, Counters counters) {
+    ShadowPaging(PhysicalMemory memory, Cpu cpu, CurrentVmcs vmcs, VmmLayout layout, GuestRam ram,
+            Counters counters) {
         this.memory = memory;
         this.vmcs = vmcs;
         this.layout = layout;
-        this.walk = new GuestPageWalk(memory, cpu, layout.guestRamBytes());
+        this.ram = ram;
+        this.walk = new GuestPageWalk(memory, cpu, ram);
         this.directory = layout.at(VmmLayout.SHADOW_DIRECTORY);
         String family = "shadow paging";
         this.fills = counters.counter(family, "#PF: shadow entry filled");
@@ -150,7 +153,7 @@ final class ShadowPaging implements MemoryVirtualization {
             writable = dirty && (guestWritable || !wp);
             userOk = (rights & US) != 0 && (guestWritable || !writable); // WP=0 writes keep ring 3 out
         }
-        setEntry(linear, layout.machineAddress(frame) | P | (writable ? RW : 0) | (userOk ? US : 0));
+        setEntry(linear, ram.machineAddress(frame) | P | (writable ? RW : 0) | (userOk ? US : 0));
         fills.increment();
         return RESOLVED;
     }

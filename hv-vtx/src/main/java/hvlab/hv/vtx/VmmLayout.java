@@ -1,8 +1,10 @@
 package hvlab.hv.vtx;
 
 /**
- * The hypervisor's own memory: the top 4 MiB of RAM, which the guest is never told about. The host's page directory
- * maps all of physical space one to one, so these offsets are the same linear and physical addresses.
+ * The hypervisor's own memory for one VM: 4 MiB at the top of RAM (the first VM's highest, each further VM's below
+ * the previous one's), which no guest is ever told about. The first VM's region holds the host's structures too. The
+ * host's page directory maps all of physical space one to one, so these offsets are the same linear and physical
+ * addresses.
  */
 record VmmLayout(int base) {
     static final int SIZE = 4 << 20;
@@ -22,9 +24,6 @@ record VmmLayout(int base) {
     static final int SHADOW_DIRECTORY = MEMORY_MODE_AREA;
     static final int SHADOW_POOL = 0x11000;
 
-    /** Where a guest's access to the hypervisor's RAM goes instead: physical space nothing decodes. */
-    static final int NOTHING_THERE = 0xFD000000;
-
     /** In the entry page: VM exits arrive at offset 0, host vectors at {@link #hostVectorOffset(int)}. */
     static final int EXIT_OFFSET = 0;
     private static final int VECTOR_STRIDE = 8;
@@ -32,26 +31,14 @@ record VmmLayout(int base) {
     // Host GDT selectors.
     static final int HOST_CODE = 0x08, HOST_DATA = 0x10, HOST_TSS_SELECTOR = 0x18;
 
+    /** The first VM's region. */
     static VmmLayout atTopOf(int ramBytes) {
-        return new VmmLayout(ramBytes - SIZE);
+        return forVm(ramBytes, 0);
     }
 
-    /** The RAM the guest owns: everything below the hypervisor. */
-    int guestRamBytes() {
-        return base;
-    }
-
-    /** Whether a guest-physical address is the hypervisor's RAM, which the guest does not have. */
-    boolean isHidden(int guestPhysical) {
-        return Integer.compareUnsigned(guestPhysical - base, SIZE) < 0;
-    }
-
-    /**
-     * Guest-physical to machine: the same below the hypervisor and in the device space above RAM; the hypervisor's
-     * RAM becomes {@link #NOTHING_THERE}, so that the guest finds no RAM there, as on a machine without it.
-     */
-    int machineAddress(int guestPhysical) {
-        return isHidden(guestPhysical) ? NOTHING_THERE + (guestPhysical - base) : guestPhysical;
+    /** The region of VM {@code index} (0 for the first). */
+    static VmmLayout forVm(int ramBytes, int index) {
+        return new VmmLayout(ramBytes - (index + 1) * SIZE);
     }
 
     int at(int offset) {

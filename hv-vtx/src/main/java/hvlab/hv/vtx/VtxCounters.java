@@ -7,7 +7,8 @@ import hvlab.hw.stats.Counters;
 
 /**
  * VM exits by reason and events injected on VM entry (by vector), in the machine's registry; counters are made on
- * first use.
+ * first use. Beside other VMs, a VM's exits are counted in its own family too ("domain dN", as xen-pv names its
+ * domains' counters), with its time slices.
  */
 final class VtxCounters {
     static final String INJECTED = "injected events";
@@ -16,21 +17,50 @@ final class VtxCounters {
     private final Counter[] exits = new Counter[66];
     private final Counter[] exceptions = new Counter[32];
     private final Counter[] interrupts = new Counter[256];
+    /** The VM's own family, or null when it runs alone. */
+    private final String vmFamily;
+    private final Counter[] vmExits = new Counter[66];
+    private final Counter slices;
 
     VtxCounters(Counters counters) {
+        this(counters, null);
+    }
+
+    VtxCounters(Counters counters, String vmFamily) {
         this.counters = counters;
+        this.vmFamily = vmFamily;
+        this.slices = vmFamily == null ? null : counters.counter(vmFamily, "time slices");
+    }
+
+    /** The family of VM {@code id}'s own counters. */
+    static String vmFamily(int id) {
+        return "domain d" + id;
     }
 
     void exit(int reason) {
+        count(exits, Counters.EXITS, reason);
+        if (vmFamily != null) {
+            count(vmExits, vmFamily, reason);
+        }
+    }
+
+    private void count(Counter[] byReason, String family, int reason) {
         int basic = reason & 0xFFFF;
-        if (basic >= exits.length) {
-            counters.counter(Counters.EXITS, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason)).increment();
+        if (basic >= byReason.length) {
+            counters.counter(family, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason)).increment();
             return;
         }
-        if (exits[basic] == null) {
-            exits[basic] = counters.counter(Counters.EXITS, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason));
+        if (byReason[basic] == null) {
+            byReason[basic] = counters.counter(family, CostModel.VMX_EXIT_PREFIX + ExitReason.name(reason));
         }
-        exits[basic].increment();
+        byReason[basic].increment();
+    }
+
+    /** The VM was switched in for a time slice. */
+    void slice() {
+        if (slices != null) {
+            slices.increment();
+        }
     }
 
     /** An external interrupt from the virtual devices, injected on VM entry. */

@@ -20,9 +20,11 @@ import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.VirtualizationLimit;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 
 import static hvlab.hw.cpu.vmx.VmcsField.*;
 import static hvlab.hw.cpu.vmx.VmxControls.*;
@@ -40,6 +42,12 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * EPT: violations in the hypervisor's RAM and the APIC pages, and CR0.NE or CR4.VMXE writes). The virtual devices'
  * interrupts are injected on VM entry when the guest's RFLAGS.IF and interruptibility allow (SDM Vol. 3C 26.6),
  * with interrupt-window exiting otherwise (25.2).
+ *
+ * <p>Several VMs ({@link #boot(List)}): each has its own VMCS, RAM, memory virtualization and virtual devices
+ * ({@link VirtualMachine}); the hypervisor switches VMCSs with VMCLEAR and VMPTRLD and time-slices the VMs round robin
+ * on its own timer ({@link #SLICE_NANOS} of virtual time); a VM that halts with nothing pending yields. Each VM's
+ * console lines go out behind "(dN) " and its debug exit or triple fault ends it alone; when every VM has ended the
+ * machine ends as the first one did.
  */
 final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private static final int ACTIVE = 0, HLT = 1;
@@ -49,38 +57,63 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private static final int ROOT_CR0 = VmxCapabilities.CR0_FIXED0 | Cpu.CR0_ET | Cpu.CR0_WP;
     private static final int ROOT_CR4 = Cpu.CR4_PSE | VmxCapabilities.CR4_FIXED0;
 
+    /** A VM's time slice beside others, in virtual time. */
+    static final long SLICE_NANOS = 10_000_000;
+    /** At most this many VMs: each takes 4 MiB of hypervisor memory and at least {@link #MINIMUM_VM_RAM}. */
+    static final int MAXIMUM_VMS = 16;
+    /** The RAM a VM gets at least: the lab kernel wants 8 MiB. */
+    static final int MINIMUM_VM_RAM = 8 << 20;
+    private static final int VM_RAM_ALIGNMENT = 4 << 20;
+
     private final Machine machine;
+    private final HostContext context;
+    private final MemoryMode mode;
     private final Cpu cpu;
     private final Vmx vmx;
     private final PhysicalMemory memory;
+    /** The first VM's region, which also holds the host's structures. */
     private final VmmLayout layout;
     private final CurrentVmcs vmcs;
-    private final MemoryVirtualization memoryMode;
-    private final VtxCounters counters;
-    private final DeviceExits devices;
+    private final HostDevices host;
+    private final List<VirtualMachine> vms = new ArrayList<>();
+    /** The VM whose VMCS is current. */
+    private VirtualMachine vm;
+    private long sliceEnd;
     private int pinControls, processorControls;
-    /** An event for the next VM entry (an interrupted delivery, a fault for the guest), when its info is valid. */
-    private int pendingInfo, pendingError, pendingLength;
     private VirtualizationLimit limitReached;
 
     VtxHypervisor(HostContext context, MemoryMode mode) {
         this.machine = context.machine();
+        this.context = context;
+        this.mode = mode;
         this.cpu = context.cpu();
         this.vmx = cpu.vmx();
         this.memory = context.memory();
         this.layout = VmmLayout.atTopOf(memory.ramSize());
         this.vmcs = new CurrentVmcs(vmx);
-        this.counters = new VtxCounters(context.counters());
-        this.memoryMode = switch (mode) {
-            case SHADOW -> new ShadowPaging(memory, cpu, vmcs, layout, context.counters());
-            case EPT -> new ExtendedPageTables(memory, vmcs, layout, context.counters());
-        };
-        HostDevices host = new HostDevices(cpu, context.counters());
-        VirtualDevices virtualDevices = new VirtualDevices(context.clock(), layout.guestRamBytes(), host::transmit,
-                host::debugExit, context.counters());
-        this.devices = new DeviceExits(cpu, vmcs, memory, memoryMode,
-                new GuestPageWalk(memory, cpu, layout.guestRamBytes()), virtualDevices, host);
+        this.host = new HostDevices(cpu, context.counters());
         cpu.setVmxSupported(true);
+    }
+
+    /** VM {@code index} of {@code count}, with its RAM at {@code ram}. */
+    private VirtualMachine createVm(int index, int count, GuestRam ram) {
+        int id = index + 1;
+        VmmLayout region = VmmLayout.forVm(memory.ramSize(), index);
+        MemoryVirtualization memoryMode = switch (mode) {
+            case SHADOW -> new ShadowPaging(memory, cpu, vmcs, region, ram, context.counters());
+            case EPT -> new ExtendedPageTables(memory, vmcs, region, ram, context.counters());
+        };
+        VirtualMachine[] self = new VirtualMachine[1];
+        IntConsumer transmit = count == 1 ? host::transmit : value -> console(self[0], value);
+        IntConsumer debugExit = count == 1 ? host::debugExit
+                : value -> end(self[0], "exit value 0x" + Integer.toHexString(value), () -> host.debugExit(value));
+        VirtualDevices virtualDevices = new VirtualDevices(context.clock(), ram.size(), transmit, debugExit,
+                context.counters());
+        DeviceExits devices = new DeviceExits(cpu, vmcs, memory, memoryMode, new GuestPageWalk(memory, cpu, ram),
+                virtualDevices, host);
+        self[0] = new VirtualMachine(id, region, ram, memoryMode, devices,
+                new VtxCounters(context.counters(), count == 1 ? null : VtxCounters.vmFamily(id)));
+        return self[0];
     }
 
     // =====================================================================================================
@@ -89,21 +122,74 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
 
     @Override
     public void boot(GuestImage image) throws BootImageException {
-        if (!(image instanceof GuestImage.Multiboot)) {
-            throw new BootImageException("vtx boots Multiboot kernels; " + image.name() + " starts in real mode,"
-                    + " which VMX runs only as an unrestricted guest (with EPT)");
+        boot(List.of(image));
+    }
+
+    /**
+     * One VM per image, d1 first. Alone, a VM has all RAM below the hypervisor's 4 MiB; beside others each has an
+     * equal share of what the hypervisor's 4 MiB per VM leave (whole 4 MiB), d1's at machine address 0, d2's after
+     * it, and so on. Each image is loaded as a Multiboot loader would into RAM as it was before any, then moved into
+     * its VM's range; the loader's state becomes that VM's guest-state area.
+     */
+    @Override
+    public void boot(List<GuestImage> images) throws BootImageException {
+        int count = images.size();
+        if (count < 1 || count > MAXIMUM_VMS) {
+            throw new BootImageException("vtx runs 1 to " + MAXIMUM_VMS + " VMs, not " + count);
         }
-        machine.boot(image);
-        MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), layout.guestRamBytes()); // never told of our RAM
-        CpuState guest = cpu.captureState();
+        for (GuestImage image : images) {
+            if (!(image instanceof GuestImage.Multiboot)) {
+                throw new BootImageException("vtx boots Multiboot kernels; " + image.name() + " starts in real mode,"
+                        + " which VMX runs only as an unrestricted guest (with EPT)");
+            }
+        }
+        int ramSize = memory.ramSize();
+        long available = (long) ramSize - (long) count * VmmLayout.SIZE;
+        int share = count == 1 ? (int) available : (int) (available / count) & -VM_RAM_ALIGNMENT;
+        if (available < MINIMUM_VM_RAM || share < MINIMUM_VM_RAM) {
+            throw new BootImageException(count + " VMs need " + (((long) MINIMUM_VM_RAM + VmmLayout.SIZE) * count >> 20)
+                    + " MiB of RAM (" + (MINIMUM_VM_RAM >> 20) + " MiB each and 4 MiB each for the hypervisor); this"
+                    + " machine has " + (ramSize >> 20) + " MiB: give it more --memory");
+        }
+        for (int k = 0; k < count; k++) {
+            vms.add(createVm(k, count, new GuestRam(k * share, share, ramSize)));
+        }
+        CpuState[] guests = new CpuState[count];
+        byte[] pristine = count == 1 ? null : java.util.Arrays.copyOf(memory.ram(), share);
+        for (int k = count - 1; k >= 0; k--) { // d1 last: its RAM is where the loader writes
+            if (pristine != null) {
+                System.arraycopy(pristine, 0, memory.ram(), 0, share);
+            }
+            machine.boot(images.get(k));
+            MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), share); // never told of others' RAM
+            guests[k] = cpu.captureState();
+            if (k > 0) {
+                System.arraycopy(memory.ram(), 0, memory.ram(), vms.get(k).ram.base(), share);
+            }
+        }
         buildHost();
-        enterVmxRootOperation();
-        writeControls();
-        writeHostState();
-        writeGuestState(guest);
+        memory.writeU32(layout.at(VmmLayout.VMXON_REGION), VmxCapabilities.REVISION_ID);
+        require(vmx.vmxon(layout.at(VmmLayout.VMXON_REGION)), "VMXON");
+        for (int k = count - 1; k >= 0; k--) {
+            VirtualMachine next = vms.get(k);
+            memory.writeU32(next.vmcsRegion(), VmxCapabilities.REVISION_ID);
+            require(vmx.vmclear(next.vmcsRegion()), "VMCLEAR");
+            require(vmx.vmptrld(next.vmcsRegion()), "VMPTRLD");
+            vm = next;
+            writeControls();
+            writeHostState();
+            writeGuestState(guests[k]);
+            if (k > 0) {
+                next.startWith(guests[k]);
+                require(vmx.vmclear(next.vmcsRegion()), "VMCLEAR");
+            }
+        }
         cpu.setHypervisorEntryPage(layout.at(VmmLayout.ENTRY_PAGE), this);
-        devices.start();
-        devices.beforeEntry();
+        host.takeOver();
+        sliceEnd = cpu.nanos() + SLICE_NANOS;
+        vm.counters.slice();
+        beforeEntry();
+        vm.launched = true;
         int status = vmx.vmlaunch();
         if (status != Vmx.SUCCEED) {
             throw new IllegalStateException("VMLAUNCH failed: " + describe(status));
@@ -148,15 +234,6 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         memory.writeU32(address + 4, hi);
     }
 
-    private void enterVmxRootOperation() {
-        int vmxon = layout.at(VmmLayout.VMXON_REGION), region = layout.at(VmmLayout.VMCS);
-        memory.writeU32(vmxon, VmxCapabilities.REVISION_ID);
-        memory.writeU32(region, VmxCapabilities.REVISION_ID);
-        require(vmx.vmxon(vmxon), "VMXON");
-        require(vmx.vmclear(region), "VMCLEAR");
-        require(vmx.vmptrld(region), "VMPTRLD");
-    }
-
     private static void require(int status, String instruction) {
         if (status != Vmx.SUCCEED) {
             throw new IllegalStateException(instruction + " failed: " + describe(status));
@@ -170,18 +247,18 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private void writeControls() {
         pinControls = VmxCapabilities.PIN_MUST_BE_1 | PIN_EXTERNAL_INTERRUPT_EXITING;
         processorControls = VmxCapabilities.PROC_MUST_BE_1 | PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING
-                | PROC_MSR_BITMAPS | memoryMode.processorControls();
+                | PROC_MSR_BITMAPS | vm.memoryMode.processorControls();
         vmcs.write(PIN_BASED_CONTROLS, pinControls);
         vmcs.write(PRIMARY_PROCESSOR_CONTROLS, processorControls);
         if ((processorControls & PROC_SECONDARY_CONTROLS) != 0) {
-            vmcs.write(SECONDARY_PROCESSOR_CONTROLS, memoryMode.secondaryControls());
+            vmcs.write(SECONDARY_PROCESSOR_CONTROLS, vm.memoryMode.secondaryControls());
         }
         vmcs.write(VM_EXIT_CONTROLS, VmxCapabilities.EXIT_MUST_BE_1 | EXIT_ACKNOWLEDGE_INTERRUPT);
         vmcs.write(VM_ENTRY_CONTROLS, VmxCapabilities.ENTRY_MUST_BE_1);
-        vmcs.write(EXCEPTION_BITMAP, memoryMode.exceptionBitmap());
+        vmcs.write(EXCEPTION_BITMAP, vm.memoryMode.exceptionBitmap());
         vmcs.write(PAGE_FAULT_ERROR_CODE_MASK, 0);
         vmcs.write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
-        int bitmap = layout.at(VmmLayout.MSR_BITMAP);
+        int bitmap = vm.layout.at(VmmLayout.MSR_BITMAP);
         for (int msr : new int[] {VmxCapabilities.IA32_FEATURE_CONTROL, DeviceExits.IA32_APIC_BASE}) {
             denyMsr(bitmap, msr);
         }
@@ -235,7 +312,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         vmcs.write(GUEST_RFLAGS, state.general().eflags());
         vmcs.write(GUEST_ACTIVITY_STATE, ACTIVE);
         vmcs.write(GUEST_INTERRUPTIBILITY_STATE, 0);
-        memoryMode.start(system.cr0(), system.cr3(), system.cr4());
+        vm.memoryMode.start(system.cr0(), system.cr3(), system.cr4());
     }
 
     /** A segment register in the VMCS's order ES..GS, LDTR, TR; a register with no descriptor loaded is unusable. */
@@ -263,25 +340,32 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     @Override
     public void enter(Cpu cpu, int offset) {
         if (offset != VmmLayout.EXIT_OFFSET) {
-            stop("the hypervisor took vector " + VmmLayout.hostVector(offset) + " in VMX root operation");
+            cpu.shutdown("vtx: the hypervisor took vector " + VmmLayout.hostVector(offset) + " in VMX root operation");
             return;
         }
+        boolean runOn;
         try {
             int reason = vmcs.read(EXIT_REASON);
-            counters.exit(reason);
+            vm.counters.exit(reason);
             if ((reason & ExitReason.ENTRY_FAILURE) != 0) {
                 stop("VM entry failed: " + ExitReason.name(reason) + ", qualification "
                         + vmcs.read(EXIT_QUALIFICATION));
-                return;
+                runOn = false;
+            } else {
+                keepInterruptedDelivery();
+                runOn = handle(reason & 0xFFFF);
             }
-            keepInterruptedDelivery();
-            if (!handle(reason & 0xFFFF)) {
-                return;
-            }
-            resume();
         } catch (UnsupportedGuestOperation unsupported) {
-            limitReached = unsupported.limit;
+            if (limitReached == null) {
+                limitReached = unsupported.limit;
+            }
             stop(unsupported.getMessage());
+            runOn = false;
+        }
+        if (vms.size() == 1 ? runOn : vms.stream().anyMatch(VirtualMachine::alive)) {
+            resume();
+        } else if (vms.size() > 1) {
+            vms.getFirst().performEnding(); // the machine ends as d1 did
         }
     }
 
@@ -289,11 +373,15 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private boolean handle(int reason) {
         switch (reason) {
             case ExitReason.EXCEPTION_OR_NMI -> exception();
-            case ExitReason.EXTERNAL_INTERRUPT -> devices.externalInterrupt(
+            case ExitReason.EXTERNAL_INTERRUPT -> vm.devices.externalInterrupt(
                     InterruptionInfo.vector(vmcs.read(VM_EXIT_INTERRUPTION_INFO)));
-            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what the virtual devices raised
+            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what the virtual vm.devices raised
             case ExitReason.TRIPLE_FAULT -> {
-                cpu.shutdown("triple fault in the guest");
+                if (vms.size() == 1) {
+                    cpu.shutdown("triple fault in the guest");
+                } else {
+                    end(vm, "triple fault", () -> cpu.shutdown("triple fault in the guest"));
+                }
                 return false;
             }
             case ExitReason.TASK_SWITCH -> throw new UnsupportedGuestOperation(
@@ -305,16 +393,16 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             }
             case ExitReason.INVD -> skipInstruction();
             case ExitReason.INVLPG -> {
-                memoryMode.invalidatePage(vmcs.read(EXIT_QUALIFICATION));
+                vm.memoryMode.invalidatePage(vmcs.read(EXIT_QUALIFICATION));
                 skipInstruction();
             }
             case ExitReason.CONTROL_REGISTER_ACCESS -> controlRegisterAccess();
-            case ExitReason.IO_INSTRUCTION -> devices.io();
+            case ExitReason.IO_INSTRUCTION -> vm.devices.io();
             case ExitReason.EPT_VIOLATION -> {
                 int gpa = vmcs.read(GUEST_PHYSICAL_ADDRESS), qualification = vmcs.read(EXIT_QUALIFICATION);
                 if (VirtualDevices.isDevicePage(gpa) && (qualification & EPT_FETCH) == 0) {
-                    devices.deviceMemory(gpa, (qualification & EPT_WRITE) != 0);
-                } else if (!memoryMode.eptViolation(gpa, qualification & 0xFFFFFFFFL)) {
+                    vm.devices.deviceMemory(gpa, (qualification & EPT_WRITE) != 0);
+                } else if (!vm.memoryMode.eptViolation(gpa, qualification & 0xFFFFFFFFL)) {
                     stop("an EPT violation at guest-physical 0x" + Integer.toHexString(gpa) + ", which is mapped");
                     return false;
                 }
@@ -325,7 +413,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 return false;
             }
             case ExitReason.RDMSR, ExitReason.WRMSR -> {
-                if (!devices.msr(reason == ExitReason.WRMSR)) {
+                if (!vm.devices.msr(reason == ExitReason.WRMSR)) {
                     fault(13, 0); // the guest's processor has no VMX MSRs
                 }
             }
@@ -344,9 +432,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         if (!InterruptionInfo.isValid(info)) {
             return;
         }
-        pendingInfo = info & ~InterruptionInfo.NMI_UNBLOCKING;
-        pendingError = vmcs.read(IDT_VECTORING_ERROR_CODE);
-        pendingLength = InterruptionInfo.isSoftware(InterruptionInfo.type(info))
+        vm.pendingInfo = info & ~InterruptionInfo.NMI_UNBLOCKING;
+        vm.pendingError = vmcs.read(IDT_VECTORING_ERROR_CODE);
+        vm.pendingLength = InterruptionInfo.isSoftware(InterruptionInfo.type(info))
                 ? vmcs.read(VM_EXIT_INSTRUCTION_LENGTH) : 0;
     }
 
@@ -357,20 +445,20 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             throw new UnsupportedGuestOperation("an exit for exception " + vector);
         }
         int linear = vmcs.read(EXIT_QUALIFICATION);
-        int error = memoryMode.pageFault(linear, vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE));
+        int error = vm.memoryMode.pageFault(linear, vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE));
         if (error == MemoryVirtualization.RESOLVED) {
             return; // a hidden fault: the interrupted delivery, if any, is retried
         }
         if (error == MemoryVirtualization.DEVICE_ACCESS) {
-            if (InterruptionInfo.isValid(pendingInfo)) {
+            if (InterruptionInfo.isValid(vm.pendingInfo)) {
                 throw new UnsupportedGuestOperation("an event delivery touches an APIC page");
             }
-            devices.deviceMemory(memoryMode.deviceAddress(),
+            vm.devices.deviceMemory(vm.memoryMode.deviceAddress(),
                     (vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE) & GuestPageWalk.PF_WRITE) != 0);
             return;
         }
-        boolean duringPageFault = InterruptionInfo.isValid(pendingInfo) && InterruptionInfo.vector(pendingInfo) == 14
-                && InterruptionInfo.type(pendingInfo) == InterruptionInfo.HARDWARE_EXCEPTION;
+        boolean duringPageFault = InterruptionInfo.isValid(vm.pendingInfo) && InterruptionInfo.vector(vm.pendingInfo) == 14
+                && InterruptionInfo.type(vm.pendingInfo) == InterruptionInfo.HARDWARE_EXCEPTION;
         if (duringPageFault) {
             fault(8, 0); // a #PF while delivering a #PF is a double fault (SDM Vol. 3A Table 6-5)
             return;
@@ -381,10 +469,10 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
 
     /** The next entry delivers a hardware exception ({@code errorCode} -1: none). */
     private void fault(int vector, int errorCode) {
-        pendingInfo = InterruptionInfo.of(vector, InterruptionInfo.HARDWARE_EXCEPTION, errorCode >= 0);
-        pendingError = Math.max(errorCode, 0);
-        pendingLength = 0;
-        counters.injected(vector);
+        vm.pendingInfo = InterruptionInfo.of(vector, InterruptionInfo.HARDWARE_EXCEPTION, errorCode >= 0);
+        vm.pendingError = Math.max(errorCode, 0);
+        vm.pendingLength = 0;
+        vm.counters.injected(vector);
     }
 
     private void cpuid() {
@@ -410,13 +498,13 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                     fault(13, 0);
                     return;
                 }
-                memoryMode.writeControlRegister(cr, value);
+                vm.memoryMode.writeControlRegister(cr, value);
             }
-            case 1 -> setGuestRegister(register, memoryMode.guestCr3(vmcs.read(GUEST_CR3)));
+            case 1 -> setGuestRegister(register, vm.memoryMode.guestCr3(vmcs.read(GUEST_CR3)));
             case 3 -> { // LMSW: loads MP, EM, TS and sets PE, never clears it
-                int cr0 = memoryMode.guestCr0(vmcs.read(GUEST_CR0));
+                int cr0 = vm.memoryMode.guestCr0(vmcs.read(GUEST_CR0));
                 int msw = qualification >>> 16;
-                memoryMode.writeControlRegister(0, cr0 & ~0xE | msw & 0xF | cr0 & 1); // always valid
+                vm.memoryMode.writeControlRegister(0, cr0 & ~0xE | msw & 0xF | cr0 & 1); // always valid
             }
             default -> throw new UnsupportedGuestOperation("CLTS exited (TS is not in the CR0 mask)");
         }
@@ -444,24 +532,27 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     // =====================================================================================================
 
     private void resume() {
+        if (vms.size() > 1) {
+            schedule();
+        }
         int pin = pinControls & ~PIN_EXTERNAL_INTERRUPT_EXITING, processor = processorControls;
         int flags = vmcs.read(GUEST_RFLAGS);
         boolean interruptible = (flags & Cpu.IF) != 0
                 && (vmcs.read(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_BY_STI_OR_MOV_SS) == 0;
-        devices.beforeEntry();
-        if (InterruptionInfo.isValid(pendingInfo)) {
-            inject(pendingInfo, pendingError, pendingLength);
-            pendingInfo = 0;
-        } else if (interruptible && devices.interruptPending()) {
-            int vector = devices.acknowledge();
+        beforeEntry();
+        if (InterruptionInfo.isValid(vm.pendingInfo)) {
+            inject(vm.pendingInfo, vm.pendingError, vm.pendingLength);
+            vm.pendingInfo = 0;
+        } else if (interruptible && vm.devices.interruptPending()) {
+            int vector = vm.devices.acknowledge();
             inject(InterruptionInfo.of(vector, InterruptionInfo.EXTERNAL_INTERRUPT, false), 0, 0);
-            counters.injectedInterrupt(vector);
+            vm.counters.injectedInterrupt(vector);
         }
-        if (devices.interruptPending()) {
+        if (vm.devices.interruptPending()) {
             processor |= PROC_INTERRUPT_WINDOW_EXITING;
         }
         boolean haltedForGood = vmcs.read(GUEST_ACTIVITY_STATE) == HLT && (flags & Cpu.IF) == 0;
-        if (!haltedForGood) {
+        if (!haltedForGood || vms.size() > 1) {
             pin |= PIN_EXTERNAL_INTERRUPT_EXITING; // a HLT with IF clear waits for nothing, as on the bare machine
         }
         if (vmcs.read(PIN_BASED_CONTROLS) != pin) {
@@ -470,9 +561,117 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         if (vmcs.read(PRIMARY_PROCESSOR_CONTROLS) != processor) {
             vmcs.write(PRIMARY_PROCESSOR_CONTROLS, processor);
         }
-        int status = vmx.vmresume();
+        boolean launched = vm.launched;
+        vm.launched = true;
+        int status = launched ? vmx.vmresume() : vmx.vmlaunch();
         if (status != Vmx.SUCCEED) {
-            stop("VMRESUME failed: " + describe(status));
+            cpu.shutdown("vtx: " + (launched ? "VMRESUME" : "VMLAUNCH") + " of d" + vm.id + " failed: "
+                    + describe(status));
+        }
+    }
+
+    /**
+     * Brings the current VM's virtual devices up to now, hands d1's COM1 the console's input, and arms the machine's
+     * timer for the next virtual timer event of any VM (and, beside others, the end of the slice), so that the
+     * hypervisor has control again when it is due.
+     */
+    private void beforeEntry() {
+        vm.devices.advance();
+        host.forwardConsoleInput(vms.getFirst().devices.virtualDevices());
+        long deadline = vm.devices.virtualDevices().nextEventNanos();
+        if (vms.size() > 1) {
+            deadline = Math.min(deadline, sliceEnd);
+            for (VirtualMachine other : vms) {
+                if (other.alive()) {
+                    deadline = Math.min(deadline, other.devices.virtualDevices().nextEventNanos());
+                }
+            }
+        }
+        host.armTimer(deadline);
+    }
+
+    // =====================================================================================================
+    // Several VMs: round robin on the hypervisor's timer
+    // =====================================================================================================
+
+    /**
+     * Before an entry: the current VM runs on until its slice is over or it cannot run (ended, or halted with nothing
+     * to wake it); then the next VM in order that can run gets a slice. When none can, a halted VM stays in its
+     * HLT activity state until the hypervisor's timer brings an event due.
+     */
+    private void schedule() {
+        long now = cpu.nanos();
+        vm.devices.advance();
+        boolean halted = vmcs.read(GUEST_ACTIVITY_STATE) == HLT;
+        vm.halted = halted;
+        vm.interruptible = (vmcs.read(GUEST_RFLAGS) & Cpu.IF) != 0;
+        if (vm.ready() && now < sliceEnd) {
+            return;
+        }
+        int count = vms.size(), at = vms.indexOf(vm);
+        VirtualMachine next = null, parked = null;
+        for (int k = 1; k <= count && next == null; k++) {
+            VirtualMachine candidate = vms.get((at + k) % count);
+            if (candidate != vm) {
+                candidate.devices.advance();
+            }
+            if (candidate.ready()) {
+                next = candidate;
+            } else if (parked == null && candidate.alive()) {
+                parked = candidate;
+            }
+        }
+        if (next == null) {
+            next = vm.alive() ? vm : parked; // nothing can run: wait, halted, for the timer
+        }
+        if (next != vm) {
+            switchTo(next);
+        }
+        sliceEnd = now + SLICE_NANOS;
+        vm.counters.slice();
+    }
+
+    /** VMCLEAR of the current VMCS (its launch state becomes clear), VMPTRLD of the next (SDM Vol. 3C 24.11.3). */
+    private void switchTo(VirtualMachine next) {
+        vm.saveProcessorState(cpu);
+        require(vmx.vmclear(vm.vmcsRegion()), "VMCLEAR");
+        vm.launched = false;
+        require(vmx.vmptrld(next.vmcsRegion()), "VMPTRLD");
+        next.restoreProcessorState(cpu);
+        vm = next;
+    }
+
+    /** Beside other VMs, a VM ends alone; {@code ending} is what the machine does if it is d1 once all have ended. */
+    private void end(VirtualMachine ended, String why, Runnable ending) {
+        if (!ended.end(ending)) {
+            return;
+        }
+        flushConsoleLine(ended);
+        hostConsole("(VTX) domain " + ended.id + " ended: " + why + "\n");
+    }
+
+    /** A byte of a VM's COM1 beside others: whole lines go out behind "(dN) " (xen-pv's convention), never mixed. */
+    private void console(VirtualMachine from, int value) {
+        String line = from.consoleByte(value);
+        if (line != null) {
+            printLine(from, line);
+        }
+    }
+
+    private void flushConsoleLine(VirtualMachine from) {
+        String rest = from.takeConsoleLine();
+        if (rest != null) {
+            printLine(from, rest.endsWith("\n") ? rest : rest + "\n");
+        }
+    }
+
+    private void printLine(VirtualMachine from, String line) {
+        hostConsole("(d" + from.id + ") " + line);
+    }
+
+    private void hostConsole(String text) {
+        for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
+            host.transmit(b & 0xFF);
         }
     }
 
@@ -483,9 +682,14 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         vmcs.write(GUEST_ACTIVITY_STATE, ACTIVE); // an event wakes a halted guest
     }
 
-    /** The machine stops: the guest cannot go on under this hypervisor. */
+    /** The guest cannot go on under this hypervisor: alone, the machine stops; beside others, its VM ends. */
     private void stop(String why) {
-        cpu.shutdown("vtx: " + why + " (guest EIP 0x" + Integer.toHexString(guestEip()) + ")");
+        String message = "vtx: " + why + " (guest EIP 0x" + Integer.toHexString(guestEip()) + ")";
+        if (vms.size() == 1) {
+            cpu.shutdown(message);
+        } else {
+            end(vm, why, () -> cpu.shutdown(message));
+        }
     }
 
     private int guestEip() {
@@ -505,8 +709,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         CpuState real = cpu.captureState();
         if (vmx.inNonRootOperation()) {
             CpuState.SystemRegisters r = real.system();
-            CpuState.SystemRegisters system = new CpuState.SystemRegisters(memoryMode.guestCr0(r.cr0()), r.cr2(),
-                    memoryMode.guestCr3(r.cr3()), memoryMode.guestCr4(r.cr4()), r.gdt(), r.idt(), r.ldt(), r.tr(),
+            CpuState.SystemRegisters system = new CpuState.SystemRegisters(vm.memoryMode.guestCr0(r.cr0()), r.cr2(),
+                    vm.memoryMode.guestCr3(r.cr3()), vm.memoryMode.guestCr4(r.cr4()), r.gdt(), r.idt(), r.ldt(), r.tr(),
                     r.cpl(), r.halted());
             return Optional.of(new CpuState(real.general(), real.segments(), system, real.fpu(),
                     real.retiredInstructions()));
@@ -527,9 +731,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             segments.add(guestSegment(s));
         }
         CpuState.SegmentRegister ss = segments.get(Cpu.SS);
-        CpuState.SystemRegisters system = new CpuState.SystemRegisters(memoryMode.guestCr0(vmcs.read(GUEST_CR0)),
-                real.system().cr2(), memoryMode.guestCr3(vmcs.read(GUEST_CR3)),
-                memoryMode.guestCr4(vmcs.read(GUEST_CR4)),
+        CpuState.SystemRegisters system = new CpuState.SystemRegisters(vm.memoryMode.guestCr0(vmcs.read(GUEST_CR0)),
+                real.system().cr2(), vm.memoryMode.guestCr3(vmcs.read(GUEST_CR3)),
+                vm.memoryMode.guestCr4(vmcs.read(GUEST_CR4)),
                 new CpuState.TableRegister(vmcs.read(GUEST_GDTR_BASE), vmcs.read(GUEST_GDTR_LIMIT)),
                 new CpuState.TableRegister(vmcs.read(GUEST_IDTR_BASE), vmcs.read(GUEST_IDTR_LIMIT)),
                 guestSegment(6), guestSegment(7), ss.attributes() >>> 5 & 3,

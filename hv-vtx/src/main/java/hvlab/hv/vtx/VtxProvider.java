@@ -50,7 +50,7 @@ public sealed class VtxProvider implements HypervisorProvider permits VtxEptProv
     @Override
     public Set<Capability> capabilities() {
         return EnumSet.of(Capability.VMX, mode == MemoryMode.EPT ? Capability.EPT : Capability.SHADOW_PAGING,
-                Capability.UNMODIFIED_GUESTS);
+                Capability.UNMODIFIED_GUESTS, Capability.MULTIPLE_DOMAINS);
     }
 
     /**

@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ExtendedPageTablesTest {
     private static final int RAM = 128 << 20;
     private static final VmmLayout LAYOUT = VmmLayout.atTopOf(RAM);
+    private static final GuestRam GUEST_RAM = new GuestRam(0, LAYOUT.base(), RAM);
 
     @Test
     void mapsGuestRamAndDevicesOneToOneAndHidesTheHypervisorsRamAndTheApicPages() {
@@ -30,7 +31,7 @@ class ExtendedPageTablesTest {
             long eptp = eptOf(machine).build();
             assertThat(eptp & 0xFFF).as("WB, 4-level walk, A/D flags (24.6.11)").isEqualTo(0x5E);
             assertThat(translate(memory, eptp, 0x00123456)).isEqualTo(0x00123456L);
-            assertThat(translate(memory, eptp, LAYOUT.guestRamBytes() - 4)).isEqualTo(LAYOUT.guestRamBytes() - 4L);
+            assertThat(translate(memory, eptp, GUEST_RAM.size() - 4)).isEqualTo(GUEST_RAM.size() - 4L);
             assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC: the virtual one's, emulated").isEqualTo(-1L);
             assertThat(translate(memory, eptp, 0xFEC00000)).as("IOAPIC: the virtual one's, emulated").isEqualTo(-1L);
             assertThat(translate(memory, eptp, 0xFEE01000)).as("past the LAPIC page").isEqualTo(0xFEE01000L);
@@ -42,15 +43,33 @@ class ExtendedPageTablesTest {
     }
 
     @Test
-    void aVmmWhoseRamIsNotTwoMegabyteAlignedMapsTheSharedRegionWith4KPages() {
+    void guestRamWhoseEndIsNotTwoMegabyteAlignedMapsTheSharedRegionWith4KPages() {
         try (Machine machine = machine()) {
-            VmmLayout layout = new VmmLayout(RAM - VmmLayout.SIZE - 0x3000);
-            long eptp = new ExtendedPageTables(memoryOf(machine), null, layout, machine.counters()).build();
-            assertThat(translate(memoryOf(machine), eptp, layout.guestRamBytes() - 8))
-                    .isEqualTo(layout.guestRamBytes() - 8L);
-            assertThat(translate(memoryOf(machine), eptp, layout.guestRamBytes())).isEqualTo(-1L);
-            assertThat(translate(memoryOf(machine), eptp, RAM - 0x3000)).as("above the hypervisor")
-                    .isEqualTo(RAM - 0x3000L);
+            GuestRam ram = new GuestRam(0, RAM - VmmLayout.SIZE - 0x3000, RAM);
+            long eptp = new ExtendedPageTables(memoryOf(machine), null, LAYOUT, ram, machine.counters()).build();
+            assertThat(translate(memoryOf(machine), eptp, ram.size() - 8)).isEqualTo(ram.size() - 8L);
+            assertThat(translate(memoryOf(machine), eptp, ram.size())).isEqualTo(-1L);
+            assertThat(translate(memoryOf(machine), eptp, RAM - 0x3000)).as("machine RAM not the VM's").isEqualTo(-1L);
+            assertThat(translate(memoryOf(machine), eptp, RAM + 0x1000)).as("above RAM: one to one")
+                    .isEqualTo(RAM + 0x1000L);
+        }
+    }
+
+    /** Several VMs: each VM's guest-physical 0 to its size is its own range; the other VMs' RAM it does not have. */
+    @Test
+    void aSecondVmsGuestPhysicalZeroIsItsOwnRangeAndTheFirstVmsRamIsHidden() {
+        try (Machine machine = machine()) {
+            int share = 56 << 20;
+            GuestRam second = new GuestRam(share, share, RAM);
+            ExtendedPageTables ept = new ExtendedPageTables(memoryOf(machine), null, VmmLayout.forVm(RAM, 1), second,
+                    machine.counters());
+            long eptp = ept.build();
+            assertThat(translate(memoryOf(machine), eptp, 0x1234)).isEqualTo(share + 0x1234L);
+            assertThat(translate(memoryOf(machine), eptp, share - 4)).isEqualTo(2L * share - 4);
+            assertThat(translate(memoryOf(machine), eptp, share)).as("d1's range, seen from d2").isEqualTo(-1L);
+            assertThat(ept.eptViolation(share + 0x10, 2)).isTrue();
+            assertThat(translate(memoryOf(machine), eptp, share + 0x10))
+                    .isEqualTo((GuestRam.NOTHING_THERE & 0xFFFFFFFFL) + 0x10);
         }
     }
 
@@ -65,7 +84,7 @@ class ExtendedPageTablesTest {
             assertThat(ept.eptViolation(0x1000, 2)).as("mapped guest RAM is no business of a violation").isFalse();
 
             assertThat(translate(memoryOf(machine), eptp, vmcsRegion + 8))
-                    .isEqualTo((VmmLayout.NOTHING_THERE & 0xFFFFFFFFL) + VmmLayout.VMCS + 8);
+                    .isEqualTo((GuestRam.NOTHING_THERE & 0xFFFFFFFFL) + 8);
             assertThat(translate(memoryOf(machine), eptp, vmcsRegion + 0x1000)).isEqualTo(-1L);
             assertThat(machine.statistics()).anyMatch(v -> v.family().equals("EPT") && v.value() == 1);
         }
@@ -95,7 +114,7 @@ class ExtendedPageTablesTest {
     }
 
     private static ExtendedPageTables eptOf(Machine machine) {
-        return new ExtendedPageTables(memoryOf(machine), null, LAYOUT, machine.counters());
+        return new ExtendedPageTables(memoryOf(machine), null, LAYOUT, GUEST_RAM, machine.counters());
     }
 
     private static Machine bootedUnderEpt(String workload) throws BootImageException {

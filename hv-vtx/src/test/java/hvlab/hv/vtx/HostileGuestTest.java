@@ -97,7 +97,7 @@ class HostileGuestTest {
     }
 
     /** The guest: a Multiboot header with load addresses, the code after it, its GDT and IDT (#GP only). */
-    private static byte[] hostileGuest() {
+    static byte[] hostileGuest() {
         GuestCode c = GuestCode.multiboot(LOAD);
         c.bytes(0x0F, 0x01, 0x15).u32(GDTR);                           // lgdt [GDTR]
         int far = c.here() + 7;
