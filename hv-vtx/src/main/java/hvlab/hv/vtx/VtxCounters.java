@@ -56,7 +56,7 @@ final class VtxCounters {
         byReason[basic].increment();
     }
 
-    /** The VM was switched in for a time slice. */
+    /** The VM was given a time slice, able to run. */
     void slice() {
         if (slices != null) {
             slices.increment();

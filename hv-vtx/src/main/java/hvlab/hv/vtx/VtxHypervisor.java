@@ -79,6 +79,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     /** The VM whose VMCS is current. */
     private VirtualMachine vm;
     private long sliceEnd;
+    /** VMs that have not ended. */
+    private int aliveVms;
     private int pinControls, processorControls;
     private VirtualizationLimit limitReached;
 
@@ -154,6 +156,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         for (int k = 0; k < count; k++) {
             vms.add(createVm(k, count, new GuestRam(k * share, share, ramSize)));
         }
+        aliveVms = count;
         CpuState[] guests = new CpuState[count];
         byte[] pristine = count == 1 ? null : java.util.Arrays.copyOf(memory.ram(), share);
         for (int k = count - 1; k >= 0; k--) { // d1 last: its RAM is where the loader writes
@@ -362,7 +365,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             stop(unsupported.getMessage());
             runOn = false;
         }
-        if (vms.size() == 1 ? runOn : vms.stream().anyMatch(VirtualMachine::alive)) {
+        if (vms.size() == 1 ? runOn : aliveVms > 0) {
             resume();
         } else if (vms.size() > 1) {
             vms.getFirst().performEnding(); // the machine ends as d1 did
@@ -552,7 +555,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             processor |= PROC_INTERRUPT_WINDOW_EXITING;
         }
         boolean haltedForGood = vmcs.read(GUEST_ACTIVITY_STATE) == HLT && (flags & Cpu.IF) == 0;
-        if (!haltedForGood || vms.size() > 1) {
+        if (!haltedForGood || aliveVms > 1) {
             pin |= PIN_EXTERNAL_INTERRUPT_EXITING; // a HLT with IF clear waits for nothing, as on the bare machine
         }
         if (vmcs.read(PIN_BASED_CONTROLS) != pin) {
@@ -579,7 +582,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         vm.devices.advance();
         host.forwardConsoleInput(vms.getFirst().devices.virtualDevices());
         long deadline = vm.devices.virtualDevices().nextEventNanos();
-        if (vms.size() > 1) {
+        if (aliveVms > 1) {
             deadline = Math.min(deadline, sliceEnd);
             for (VirtualMachine other : vms) {
                 if (other.alive()) {
@@ -608,7 +611,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         if (vm.ready() && now < sliceEnd) {
             return;
         }
-        int count = vms.size(), at = vms.indexOf(vm);
+        int count = vms.size(), at = vm.id - 1;
         VirtualMachine next = null, parked = null;
         for (int k = 1; k <= count && next == null; k++) {
             VirtualMachine candidate = vms.get((at + k) % count);
@@ -621,14 +624,17 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 parked = candidate;
             }
         }
-        if (next == null) {
+        boolean runnable = next != null;
+        if (!runnable) {
             next = vm.alive() ? vm : parked; // nothing can run: wait, halted, for the timer
         }
         if (next != vm) {
             switchTo(next);
         }
         sliceEnd = now + SLICE_NANOS;
-        vm.counters.slice();
+        if (runnable) {
+            vm.counters.slice();
+        }
     }
 
     /** VMCLEAR of the current VMCS (its launch state becomes clear), VMPTRLD of the next (SDM Vol. 3C 24.11.3). */
@@ -646,6 +652,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         if (!ended.end(ending)) {
             return;
         }
+        aliveVms--;
         flushConsoleLine(ended);
         hostConsole("(VTX) domain " + ended.id + " ended: " + why + "\n");
     }

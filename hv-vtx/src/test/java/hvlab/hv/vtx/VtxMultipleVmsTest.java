@@ -143,6 +143,24 @@ class VtxMultipleVmsTest {
         assertThat(first.outcome()).isInstanceOf(RunOutcome.Shutdown.class);
     }
 
+    /**
+     * A VM halted with nothing to wake it (CLI; HLT) yields at once and never gets another slice (it waits, parked,
+     * only once nothing else can run); once the other VM has ended, the machine halts for good as the bare machine
+     * would with that guest.
+     */
+    @ParameterizedTest
+    @EnumSource(MemoryMode.class)
+    void aHaltedVmYieldsItsSlices(MemoryMode mode) throws BootImageException {
+        GuestCode c = GuestCode.multiboot(0x100000);
+        c.bytes(0xFA, 0xF4, 0xEB, 0xFD);                               // cli; hlt; jmp $-1
+        Run alone = run(mode, RAM, lab("compute"));
+        Run both = run(mode, RAM, new GuestImage.Multiboot("halt", c.image(), ""), lab("compute"));
+        assertThat(LabGuests.maskTimeDependent(both.linesOf(2))).isEqualTo(LabGuests.maskTimeDependent(alone.console()));
+        assertThat(both.count(VtxCounters.vmFamily(1), "time slices")).isEqualTo(1);
+        assertThat(both.count(VtxCounters.vmFamily(2), "time slices")).isPositive();
+        assertThat(both.outcome()).isInstanceOf(RunOutcome.HaltedForever.class);
+    }
+
     @Test
     void vmsTheMachinesRamCannotHoldAreRefusedWithAClearMessage() {
         assertThatThrownBy(() -> run(MemoryMode.EPT, 32 << 20, lab("hello"), lab("hello"), lab("hello")))
