@@ -172,11 +172,15 @@ final class ExtendedPageTables implements MemoryVirtualization {
         return real;
     }
 
-    /** Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do. */
+    /**
+     * Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do, but a task
+     * switch the hypervisor performs for the guest loads its CR3 here.
+     */
     @Override
     public void writeControlRegister(int cr, int value) {
         switch (cr) {
             case 0 -> shadows.loadCr0(value, value | CR0_MASK);
+            case 3 -> vmcs.write(GUEST_CR3, value & 0xFFFFFFFFL);
             case 4 -> shadows.loadCr4(value, value | CR4_MASK);
             default -> throw new IllegalStateException("CR" + cr + " exited with EPT");
         }

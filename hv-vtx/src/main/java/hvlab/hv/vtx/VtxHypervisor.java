@@ -53,6 +53,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private final CurrentVmcs vmcs;
     private final MemoryVirtualization memoryMode;
     private final VtxCounters counters;
+    private final TaskSwitchExit taskSwitches;
     private int pinControls, processorControls;
     /** Vectors acknowledged on exit and not yet injected, oldest first. */
     private final int[] held = new int[32];
@@ -73,6 +74,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             case SHADOW -> new ShadowPaging(memory, cpu, vmcs, layout, context.counters());
             case EPT -> new ExtendedPageTables(memory, vmcs, layout, context.counters());
         };
+        this.taskSwitches = new TaskSwitchExit(cpu, memory, vmcs, memoryMode, layout, context.counters());
         cpu.setVmxSupported(true);
     }
 
@@ -284,8 +286,10 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 cpu.shutdown("triple fault in the guest");
                 return false;
             }
-            case ExitReason.TASK_SWITCH -> throw new UnsupportedGuestOperation(
-                    VirtualizationLimit.HARDWARE_TASK_SWITCH, "a hardware task switch in the guest");
+            case ExitReason.TASK_SWITCH -> {
+                pendingInfo = 0; // an event that reached a task gate is delivered by the switch, not again
+                return taskSwitches.emulate(this::fault);
+            }
             case ExitReason.CPUID -> cpuid();
             case ExitReason.HLT -> {
                 skipInstruction();

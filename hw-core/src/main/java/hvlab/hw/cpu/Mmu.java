@@ -339,8 +339,8 @@ final class Mmu {
     }
 
     /** A store by host software to physical memory (not through paging), seen by compiled code like any store. */
-    void writeHostPhysical32(int physical, int value) {
-        writePhysical(physical, 4, value);
+    void writeHostPhysical(int physical, int size, int value) {
+        writePhysical(physical, size, value);
     }
 
     private int readPhysical8(int physical) {

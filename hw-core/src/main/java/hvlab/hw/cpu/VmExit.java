@@ -327,14 +327,13 @@ final class VmExit {
                 return;
             }
             if (InterruptionInfo.type(prior) == InterruptionInfo.HARDWARE_EXCEPTION) {
-                int first = InterruptionInfo.vector(prior);
-                if (first == Exceptions.DF) {
+                int delivered = Exceptions.duringDelivery(InterruptionInfo.vector(prior), vector);
+                if (delivered == Exceptions.TRIPLE_FAULT) {
                     vectoringInfo = 0;
                     perform(ExitReason.TRIPLE_FAULT, 0);
                     return;
                 }
-                if (Exceptions.isContributory(first) && Exceptions.isContributory(vector)
-                        || first == Exceptions.PF && (vector == Exceptions.PF || Exceptions.isContributory(vector))) {
+                if (delivered != vector) {
                     vector = Exceptions.DF;
                     error = 0;
                 }
