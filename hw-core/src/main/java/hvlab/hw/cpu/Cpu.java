@@ -184,7 +184,8 @@ public final class Cpu {
         deliveringVector = -1;
         vmx.reset();
         x87.reset();
-        mmu.flushAll();
+        mmu.useContext(0, Mmu.NO_EPT);
+        mmu.flushEverything();
     }
 
     // =====================================================================================================
@@ -592,7 +593,7 @@ public final class Cpu {
 
     /** Drops every cached translation (the platform changed what addresses mean, e.g. the A20 gate). */
     public void flushTranslations() {
-        mmu.flushAll();
+        mmu.flushEverything();
     }
 
     public void requestStop() {
@@ -1157,7 +1158,7 @@ public final class Cpu {
         retired = state.retiredInstructions();
         interruptShadowAt = -1;
         eventPending = true;
-        mmu.flushAll();
+        mmu.flushEverything();
     }
 
     /**
