@@ -34,6 +34,16 @@ final class ExtendedPageTables implements MemoryVirtualization {
     private static final int LARGE = 2 << 20, SMALL = 0x1000;
     /** The EPTP (24.6.11): write-back paging structures, a 4-level walk, accessed and dirty flags. */
     private static final long EPTP_WB = 6, EPTP_WALK_4 = 3 << 3, EPTP_ACCESSED_DIRTY = 1 << 6;
+    /** The guest's VPID (24.6.2): its translations are tagged, so no VM entry or exit flushes them. */
+    static final int GUEST_VPID = 1;
+    /** INVVPID types (30.3). */
+    private static final int SINGLE_CONTEXT = 1, SINGLE_CONTEXT_RETAINING_GLOBALS = 3;
+    /**
+     * CR0 and CR4 bits whose change invalidates the guest's translations (SDM Vol. 3A 4.10.4.1): a write the
+     * hypervisor emulates (it exited for NE or VMXE) does for the guest's VPID what the guest's MOV would have done.
+     */
+    private static final int PAGING_CR0 = Cpu.CR0_PG | Cpu.CR0_WP | Cpu.CR0_PE,
+            PAGING_CR4 = Cpu.CR4_PGE | Cpu.CR4_PSE | Cpu.CR4_PAE;
 
     private final PhysicalMemory memory;
     private final CurrentVmcs vmcs;
@@ -60,9 +70,10 @@ final class ExtendedPageTables implements MemoryVirtualization {
         return PROC_SECONDARY_CONTROLS;
     }
 
+    /** With a VPID the guest's cached translations survive its exits (SDM Vol. 3C 28.3.3.3). */
     @Override
     public int secondaryControls() {
-        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST;
+        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID;
     }
 
     @Override
@@ -73,6 +84,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
     @Override
     public void start(int cr0, int cr3, int cr4) {
         vmcs.write(EPT_POINTER, build());
+        vmcs.write(VPID, GUEST_VPID);
         shadows.writeMasks();
         vmcs.write(GUEST_CR3, cr3 & 0xFFFFFFFFL);
         shadows.loadCr0(cr0, cr0 | CR0_MASK);
@@ -183,12 +195,33 @@ final class ExtendedPageTables implements MemoryVirtualization {
         return real;
     }
 
-    /** Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do. */
+    /**
+     * Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do, but a task
+     * switch the hypervisor performs for the guest loads its CR3 here. Each flushes the guest's VPID as the guest's
+     * own MOV would have flushed its TLB (28.3.3.1): INVVPID, since the processor saw no MOV.
+     */
     @Override
     public void writeControlRegister(int cr, int value) {
         switch (cr) {
-            case 0 -> shadows.loadCr0(value, value | CR0_MASK);
-            case 4 -> shadows.loadCr4(value, value | CR4_MASK);
+            case 0 -> {
+                boolean pagingChanged = ((shadows.cr0() ^ value) & PAGING_CR0) != 0;
+                shadows.loadCr0(value, value | CR0_MASK);
+                if (pagingChanged) {
+                    vmcs.invalidateVpid(SINGLE_CONTEXT, GUEST_VPID);
+                }
+            }
+            case 3 -> {
+                vmcs.write(GUEST_CR3, value & 0xFFFFFFFFL);
+                boolean globals = (shadows.cr4() & Cpu.CR4_PGE) != 0;
+                vmcs.invalidateVpid(globals ? SINGLE_CONTEXT_RETAINING_GLOBALS : SINGLE_CONTEXT, GUEST_VPID);
+            }
+            case 4 -> {
+                boolean pagingChanged = ((shadows.cr4() ^ value) & PAGING_CR4) != 0;
+                shadows.loadCr4(value, value | CR4_MASK);
+                if (pagingChanged) {
+                    vmcs.invalidateVpid(SINGLE_CONTEXT, GUEST_VPID);
+                }
+            }
             default -> throw new IllegalStateException("CR" + cr + " exited with EPT");
         }
     }

@@ -58,6 +58,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
     private final MemoryVirtualization memoryMode;
     private final VtxCounters counters;
     private final DeviceExits devices;
+    private final TaskSwitchExit taskSwitches;
     private int pinControls, processorControls;
     /** An event for the next VM entry (an interrupted delivery, a fault for the guest), when its info is valid. */
     private int pendingInfo, pendingError, pendingLength;
@@ -80,6 +81,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 host::debugExit, context.counters());
         this.devices = new DeviceExits(cpu, vmcs, memory, memoryMode,
                 new GuestPageWalk(memory, cpu, layout.guestRamBytes()), virtualDevices, host);
+        this.taskSwitches = new TaskSwitchExit(cpu, memory, vmcs, memoryMode, layout, context.counters());
         cpu.setVmxSupported(true);
     }
 
@@ -296,8 +298,10 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 cpu.shutdown("triple fault in the guest");
                 return false;
             }
-            case ExitReason.TASK_SWITCH -> throw new UnsupportedGuestOperation(
-                    VirtualizationLimit.HARDWARE_TASK_SWITCH, "a hardware task switch in the guest");
+            case ExitReason.TASK_SWITCH -> {
+                pendingInfo = 0; // an event that reached a task gate is delivered by the switch, not again
+                return taskSwitches.emulate(this::fault);
+            }
             case ExitReason.CPUID -> cpuid();
             case ExitReason.HLT -> {
                 skipInstruction();

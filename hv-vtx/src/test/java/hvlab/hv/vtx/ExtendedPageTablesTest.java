@@ -82,6 +82,23 @@ class ExtendedPageTablesTest {
         }
     }
 
+    /** The guest runs with a VPID: its exits and entries flush no TLB (SDM Vol. 3C 28.3.3.3), only its own MOVs do. */
+    @Test
+    void theGuestsTranslationsSurviveItsExits() throws BootImageException {
+        try (Machine machine = bootedUnderEpt("syscall")) {
+            long exits = count(machine, Counters.EXITS), flushes = machine.statistics().stream()
+                    .filter(v -> v.family().equals(Counters.TLB) && v.key().equals("flushes"))
+                    .mapToLong(Counters.CounterValue::value).sum();
+            assertThat(exits).isGreaterThan(300);
+            assertThat(flushes).as("not two per exit").isLessThan(exits / 10);
+        }
+    }
+
+    private static long count(Machine machine, String family) {
+        return machine.statistics().stream().filter(v -> v.family().equals(family))
+                .mapToLong(Counters.CounterValue::value).sum();
+    }
+
     private static PhysicalMemory memoryOf(Machine machine) {
         return context(machine).memory();
     }
