@@ -93,10 +93,10 @@ class CompareCommandTest {
 
     @Test
     void aStrategyWithoutAPortOfTheWorkloadIsNotApplicableWithTheReason() {
-        Result result = run("compare", "--hypervisors", "xen-pv", "--workloads", "forkwait", "--iterations", "3");
+        Result result = run("compare", "--hypervisors", "xen-pv", "--workloads", "cr8wr", "--iterations", "3");
         assertThat(result.status()).as(result.err()).isZero();
-        assertThat(costRow(result.out(), "forkwait")).containsSubsequence("n/a", "-", "-");
-        assertThat(result.out()).contains("n/a: xen-pv forkwait: no paravirtualized port of forkwait");
+        assertThat(costRow(result.out(), "cr8wr")).containsSubsequence("n/a", "-", "-");
+        assertThat(result.out()).contains("n/a: xen-pv cr8wr: no paravirtualized port of cr8wr");
     }
 
     @Test

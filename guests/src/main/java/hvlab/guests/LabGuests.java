@@ -105,6 +105,11 @@ public final class LabGuests {
         return ALL.stream().filter(g -> PARAVIRTUAL.contains(g.name())).toList();
     }
 
+    /** Whether the PV lab kernel has a port of this native workload. */
+    public static boolean hasParavirtualPort(LabGuest guest) {
+        return PARAVIRTUAL.contains(guest.name());
+    }
+
     /** The ports that print native's lines exactly: all but those where Xen's design differs from a PC's. */
     public static List<LabGuest> paravirtualPortsAsNative() {
         return paravirtualPorts().stream().filter(g -> !PARAVIRTUAL_DEVIATING.contains(g.name())).toList();

@@ -17,7 +17,7 @@ public sealed interface GuestChoice {
 
     /**
      * The one place that maps capabilities to guest kernels: the unmodified lab kernel where the strategy runs
-     * unmodified guests, else its paravirtualized port where the strategy takes hypercalls and a port exists.
+     * unmodified guests, else its paravirtualized port where the strategy runs those and a port exists.
      *
      * @param workload the lab workload, with any options (iterations=N) already on its command line
      */
@@ -26,11 +26,10 @@ public sealed interface GuestChoice {
             return new Image("lab:" + workload.name(),
                     new GuestImage.Multiboot(workload.name(), workload.kernelImage(), workload.commandLine()));
         }
-        if (!capabilities.contains(Capability.PARAVIRT_HYPERCALLS)) {
+        if (!capabilities.contains(Capability.PARAVIRTUALIZED_GUESTS)) {
             return new NotApplicable("runs neither unmodified guests nor paravirtualized ones");
         }
-        boolean ported = LabGuests.paravirtual().stream().anyMatch(g -> g.name().equals(workload.name()));
-        if (!ported) {
+        if (!LabGuests.hasParavirtualPort(workload)) {
             return new NotApplicable("no paravirtualized port of " + workload.name() + " (lab-pv has "
                     + LabGuests.paravirtualPorts().stream().map(LabGuest::name).collect(Collectors.joining(", "))
                     + ")");

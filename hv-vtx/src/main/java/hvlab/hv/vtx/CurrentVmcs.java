@@ -6,7 +6,7 @@ import static hvlab.hw.cpu.vmx.VmcsField.GUEST_INTERRUPTIBILITY_STATE;
 import static hvlab.hw.cpu.vmx.VmcsField.GUEST_RIP;
 
 /**
- * VMREAD and VMWRITE of the current VMCS, as the hypervisor's own instructions. A failure is a hypervisor bug (an
+ * VMREAD and VMWRITE of the current VMCS, and INVVPID for its VPID, as the hypervisor's own instructions. A failure is a hypervisor bug (an
  * unknown or read-only field, no current VMCS), never something a guest can cause: it throws.
  */
 final class CurrentVmcs {
@@ -36,9 +36,14 @@ final class CurrentVmcs {
         }
     }
 
+    /** INVVPID (SDM Vol. 3C 30.3) of type {@code type} for {@code vpid}'s mappings. */
+    void invalidateVpid(int type, int vpid) {
+        check(vmx.invvpid(type, vpid, 0), "INVVPID", type);
+    }
+
     private static void check(int status, String instruction, int field) {
         if (status != Vmx.SUCCEED) {
-            throw new IllegalStateException(instruction + " of field 0x" + Integer.toHexString(field) + " failed: "
+            throw new IllegalStateException(instruction + " of 0x" + Integer.toHexString(field) + " failed: "
                     + (status == Vmx.FAIL_INVALID ? "VMfailInvalid" : "VM-instruction error " + status));
         }
     }

@@ -36,10 +36,20 @@ final class ExtendedPageTables implements MemoryVirtualization {
     private static final int LARGE = 2 << 20, SMALL = 0x1000;
     /** The EPTP (24.6.11): write-back paging structures, a 4-level walk, accessed and dirty flags. */
     private static final long EPTP_WB = 6, EPTP_WALK_4 = 3 << 3, EPTP_ACCESSED_DIRTY = 1 << 6;
+    /** INVVPID types (30.3). */
+    private static final int SINGLE_CONTEXT = 1, SINGLE_CONTEXT_RETAINING_GLOBALS = 3;
+    /**
+     * CR0 and CR4 bits whose change invalidates the guest's translations (SDM Vol. 3A 4.10.4.1): a write the
+     * hypervisor emulates (it exited for NE or VMXE) does for the guest's VPID what the guest's MOV would have done.
+     */
+    private static final int PAGING_CR0 = Cpu.CR0_PG | Cpu.CR0_WP | Cpu.CR0_PE,
+            PAGING_CR4 = Cpu.CR4_PGE | Cpu.CR4_PSE | Cpu.CR4_PAE;
 
     private final PhysicalMemory memory;
     private final CurrentVmcs vmcs;
     private final GuestRam ram;
+    /** The VM's own VPID (24.6.2): its translations are tagged, so no VM entry or exit flushes them. */
+    private final int vpid;
     private final int area, areaPages;
     private int used;
     /** The page directories for guest-physical 0-1, 1-2, 2-3 and 3-4 GiB. */
@@ -47,10 +57,15 @@ final class ExtendedPageTables implements MemoryVirtualization {
     private final ControlRegisterShadows shadows;
     private final Counter hiddenPages;
 
-    ExtendedPageTables(PhysicalMemory memory, CurrentVmcs vmcs, VmmLayout layout, GuestRam ram, Counters counters) {
+    ExtendedPageTables(PhysicalMemory memory, CurrentVmcs vmcs, VmmLayout layout, GuestRam ram, int vpid,
+            Counters counters) {
+        if (vpid < 1 || vpid > 0xFFFF) {
+            throw new IllegalArgumentException("VPID " + vpid + " (1 to FFFFh; 0 is the host's)");
+        }
         this.memory = memory;
         this.vmcs = vmcs;
         this.ram = ram;
+        this.vpid = vpid;
         this.area = layout.at(VmmLayout.MEMORY_MODE_AREA);
         this.areaPages = (VmmLayout.SIZE - VmmLayout.MEMORY_MODE_AREA) / SMALL;
         this.shadows = new ControlRegisterShadows(vmcs, CR0_MASK, CR4_MASK);
@@ -62,9 +77,10 @@ final class ExtendedPageTables implements MemoryVirtualization {
         return PROC_SECONDARY_CONTROLS;
     }
 
+    /** With a VPID the guest's cached translations survive its exits (SDM Vol. 3C 28.3.3.3). */
     @Override
     public int secondaryControls() {
-        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST;
+        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID;
     }
 
     @Override
@@ -75,6 +91,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
     @Override
     public void start(int cr0, int cr3, int cr4) {
         vmcs.write(EPT_POINTER, build());
+        vmcs.write(VPID, vpid);
         shadows.writeMasks();
         vmcs.write(GUEST_CR3, cr3 & 0xFFFFFFFFL);
         shadows.loadCr0(cr0, cr0 | CR0_MASK);
@@ -186,12 +203,33 @@ final class ExtendedPageTables implements MemoryVirtualization {
         return real;
     }
 
-    /** Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do. */
+    /**
+     * Only writes that change NE or VMXE from their read shadows exit (25.1.3); CR3 accesses never do, but a task
+     * switch the hypervisor performs for the guest loads its CR3 here. Each flushes the guest's VPID as the guest's
+     * own MOV would have flushed its TLB (28.3.3.1): INVVPID, since the processor saw no MOV.
+     */
     @Override
     public void writeControlRegister(int cr, int value) {
         switch (cr) {
-            case 0 -> shadows.loadCr0(value, value | CR0_MASK);
-            case 4 -> shadows.loadCr4(value, value | CR4_MASK);
+            case 0 -> {
+                boolean pagingChanged = ((shadows.cr0() ^ value) & PAGING_CR0) != 0;
+                shadows.loadCr0(value, value | CR0_MASK);
+                if (pagingChanged) {
+                    vmcs.invalidateVpid(SINGLE_CONTEXT, vpid);
+                }
+            }
+            case 3 -> {
+                vmcs.write(GUEST_CR3, value & 0xFFFFFFFFL);
+                boolean globals = (shadows.cr4() & Cpu.CR4_PGE) != 0;
+                vmcs.invalidateVpid(globals ? SINGLE_CONTEXT_RETAINING_GLOBALS : SINGLE_CONTEXT, vpid);
+            }
+            case 4 -> {
+                boolean pagingChanged = ((shadows.cr4() ^ value) & PAGING_CR4) != 0;
+                shadows.loadCr4(value, value | CR4_MASK);
+                if (pagingChanged) {
+                    vmcs.invalidateVpid(SINGLE_CONTEXT, vpid);
+                }
+            }
             default -> throw new IllegalStateException("CR" + cr + " exited with EPT");
         }
     }

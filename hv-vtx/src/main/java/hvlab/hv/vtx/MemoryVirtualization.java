@@ -39,7 +39,10 @@ interface MemoryVirtualization {
         return controlRegisters().guestCr4(real);
     }
 
-    /** A guest MOV to CR0 (ET set), CR3 or CR4 that exited, with a value {@link ControlRegisterShadows#isValid}. */
+    /**
+     * A guest MOV to CR0 (ET set), CR3 or CR4 that exited, with a value {@link ControlRegisterShadows#isValid}; or a
+     * load the hypervisor makes for the guest (CR3 and CR0.TS in a task switch).
+     */
     void writeControlRegister(int cr, int value);
 
     /** A #PF that exited: {@link #RESOLVED}, or the error code of the #PF the guest itself must see. */

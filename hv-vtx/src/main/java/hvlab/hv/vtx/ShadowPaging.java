@@ -20,8 +20,8 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * INVLPGs drop entries as they would drop a TLB's. Stale entries are possible exactly where a TLB's would be.
  *
  * <p>The guest runs with paging on whatever its CR0 says (VMX needs PG without unrestricted guest): with its paging
- * off the shadow maps guest-physical addresses one to one into the VM's RAM ({@link GuestRam}). The CR0 and CR4 masks give the hypervisor PE, NE, WP,
- * PG, PSE, PGE, PAE and VMXE; the read shadows show the guest its own values. The real CR0.WP is always 1: a guest
+ * off the shadow maps guest-physical addresses one to one into the VM's RAM ({@link GuestRam}). The CR0 and CR4
+ * masks give the hypervisor PE, NE, WP, PG, PSE, PGE, PAE and VMXE; the read shadows show the guest its own values. The real CR0.WP is always 1: a guest
  * with WP clear gets supervisor-only writable entries for its read-only pages instead.
  */
 final class ShadowPaging implements MemoryVirtualization {

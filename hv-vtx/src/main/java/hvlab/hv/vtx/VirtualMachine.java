@@ -19,6 +19,7 @@ final class VirtualMachine {
     final GuestRam ram;
     final MemoryVirtualization memoryMode;
     final DeviceExits devices;
+    final TaskSwitchExit taskSwitches;
     final VtxCounters counters;
 
     /** An event for the next VM entry (an interrupted delivery, a fault for the guest), when its info is valid. */
@@ -37,12 +38,13 @@ final class VirtualMachine {
     private final ByteArrayOutputStream consoleLine = new ByteArrayOutputStream();
 
     VirtualMachine(int id, VmmLayout layout, GuestRam ram, MemoryVirtualization memoryMode, DeviceExits devices,
-            VtxCounters counters) {
+            TaskSwitchExit taskSwitches, VtxCounters counters) {
         this.id = id;
         this.layout = layout;
         this.ram = ram;
         this.memoryMode = memoryMode;
         this.devices = devices;
+        this.taskSwitches = taskSwitches;
         this.counters = counters;
     }
 

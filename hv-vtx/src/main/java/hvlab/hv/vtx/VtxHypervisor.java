@@ -103,7 +103,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         VmmLayout region = VmmLayout.forVm(memory.ramSize(), index);
         MemoryVirtualization memoryMode = switch (mode) {
             case SHADOW -> new ShadowPaging(memory, cpu, vmcs, region, ram, context.counters());
-            case EPT -> new ExtendedPageTables(memory, vmcs, region, ram, context.counters());
+            case EPT -> new ExtendedPageTables(memory, vmcs, region, ram, id, context.counters());
         };
         VirtualMachine[] self = new VirtualMachine[1];
         IntConsumer transmit = count == 1 ? host::transmit : value -> console(self[0], value);
@@ -114,6 +114,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         DeviceExits devices = new DeviceExits(cpu, vmcs, memory, memoryMode, new GuestPageWalk(memory, cpu, ram),
                 virtualDevices, host);
         self[0] = new VirtualMachine(id, region, ram, memoryMode, devices,
+                new TaskSwitchExit(cpu, memory, vmcs, memoryMode, ram, context.counters()),
                 new VtxCounters(context.counters(), count == 1 ? null : VtxCounters.vmFamily(id)));
         return self[0];
     }
@@ -378,7 +379,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             case ExitReason.EXCEPTION_OR_NMI -> exception();
             case ExitReason.EXTERNAL_INTERRUPT -> vm.devices.externalInterrupt(
                     InterruptionInfo.vector(vmcs.read(VM_EXIT_INTERRUPTION_INFO)));
-            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what the virtual vm.devices raised
+            case ExitReason.INTERRUPT_WINDOW -> { } // resume() injects what the virtual devices raised
             case ExitReason.TRIPLE_FAULT -> {
                 if (vms.size() == 1) {
                     cpu.shutdown("triple fault in the guest");
@@ -387,8 +388,10 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                 }
                 return false;
             }
-            case ExitReason.TASK_SWITCH -> throw new UnsupportedGuestOperation(
-                    VirtualizationLimit.HARDWARE_TASK_SWITCH, "a hardware task switch in the guest");
+            case ExitReason.TASK_SWITCH -> {
+                vm.pendingInfo = 0; // an event that reached a task gate is delivered by the switch, not again
+                return vm.taskSwitches.emulate(this::fault);
+            }
             case ExitReason.CPUID -> cpuid();
             case ExitReason.HLT -> {
                 skipInstruction();
@@ -460,8 +463,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                     (vmcs.read(VM_EXIT_INTERRUPTION_ERROR_CODE) & GuestPageWalk.PF_WRITE) != 0);
             return;
         }
-        boolean duringPageFault = InterruptionInfo.isValid(vm.pendingInfo) && InterruptionInfo.vector(vm.pendingInfo) == 14
-                && InterruptionInfo.type(vm.pendingInfo) == InterruptionInfo.HARDWARE_EXCEPTION;
+        int pending = vm.pendingInfo;
+        boolean duringPageFault = InterruptionInfo.isValid(pending) && InterruptionInfo.vector(pending) == 14
+                && InterruptionInfo.type(pending) == InterruptionInfo.HARDWARE_EXCEPTION;
         if (duringPageFault) {
             fault(8, 0); // a #PF while delivering a #PF is a double fault (SDM Vol. 3A Table 6-5)
             return;

@@ -7,7 +7,6 @@ import hvlab.spi.Hypervisor;
 import hvlab.spi.HypervisorProvider;
 import hvlab.spi.HypervisorType;
 import hvlab.spi.MachineDescription;
-import hvlab.spi.VirtualizationLimit;
 
 import java.util.EnumSet;
 import java.util.Set;
@@ -51,15 +50,6 @@ public sealed class VtxProvider implements HypervisorProvider permits VtxEptProv
     public Set<Capability> capabilities() {
         return EnumSet.of(Capability.VMX, mode == MemoryMode.EPT ? Capability.EPT : Capability.SHADOW_PAGING,
                 Capability.UNMODIFIED_GUESTS, Capability.MULTIPLE_DOMAINS);
-    }
-
-    /**
-     * Hardware task switches exit unconditionally in VMX non-root operation (SDM Vol. 3C 25.4.2) and this hypervisor
-     * does not emulate them yet: a guest that switches tasks stops there.
-     */
-    @Override
-    public Set<VirtualizationLimit> knownLimits() {
-        return EnumSet.of(VirtualizationLimit.HARDWARE_TASK_SWITCH);
     }
 
     @Override

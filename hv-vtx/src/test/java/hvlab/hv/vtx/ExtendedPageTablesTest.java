@@ -46,7 +46,7 @@ class ExtendedPageTablesTest {
     void guestRamWhoseEndIsNotTwoMegabyteAlignedMapsTheSharedRegionWith4KPages() {
         try (Machine machine = machine()) {
             GuestRam ram = new GuestRam(0, RAM - VmmLayout.SIZE - 0x3000, RAM);
-            long eptp = new ExtendedPageTables(memoryOf(machine), null, LAYOUT, ram, machine.counters()).build();
+            long eptp = new ExtendedPageTables(memoryOf(machine), null, LAYOUT, ram, 1, machine.counters()).build();
             assertThat(translate(memoryOf(machine), eptp, ram.size() - 8)).isEqualTo(ram.size() - 8L);
             assertThat(translate(memoryOf(machine), eptp, ram.size())).isEqualTo(-1L);
             assertThat(translate(memoryOf(machine), eptp, RAM - 0x3000)).as("machine RAM not the VM's").isEqualTo(-1L);
@@ -61,7 +61,7 @@ class ExtendedPageTablesTest {
         try (Machine machine = machine()) {
             int share = 56 << 20;
             GuestRam second = new GuestRam(share, share, RAM);
-            ExtendedPageTables ept = new ExtendedPageTables(memoryOf(machine), null, VmmLayout.forVm(RAM, 1), second,
+            ExtendedPageTables ept = new ExtendedPageTables(memoryOf(machine), null, VmmLayout.forVm(RAM, 1), second, 2,
                     machine.counters());
             long eptp = ept.build();
             assertThat(translate(memoryOf(machine), eptp, 0x1234)).isEqualTo(share + 0x1234L);
@@ -101,6 +101,23 @@ class ExtendedPageTablesTest {
         }
     }
 
+    /** The guest runs with a VPID: its exits and entries flush no TLB (SDM Vol. 3C 28.3.3.3), only its own MOVs do. */
+    @Test
+    void theGuestsTranslationsSurviveItsExits() throws BootImageException {
+        try (Machine machine = bootedUnderEpt("syscall")) {
+            long exits = count(machine, Counters.EXITS), flushes = machine.statistics().stream()
+                    .filter(v -> v.family().equals(Counters.TLB) && v.key().equals("flushes"))
+                    .mapToLong(Counters.CounterValue::value).sum();
+            assertThat(exits).isGreaterThan(300);
+            assertThat(flushes).as("not two per exit").isLessThan(exits / 10);
+        }
+    }
+
+    private static long count(Machine machine, String family) {
+        return machine.statistics().stream().filter(v -> v.family().equals(family))
+                .mapToLong(Counters.CounterValue::value).sum();
+    }
+
     private static PhysicalMemory memoryOf(Machine machine) {
         return context(machine).memory();
     }
@@ -114,7 +131,7 @@ class ExtendedPageTablesTest {
     }
 
     private static ExtendedPageTables eptOf(Machine machine) {
-        return new ExtendedPageTables(memoryOf(machine), null, LAYOUT, GUEST_RAM, machine.counters());
+        return new ExtendedPageTables(memoryOf(machine), null, LAYOUT, GUEST_RAM, 1, machine.counters());
     }
 
     private static Machine bootedUnderEpt(String workload) throws BootImageException {

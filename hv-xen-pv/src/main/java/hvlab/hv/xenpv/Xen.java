@@ -487,9 +487,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             rescheduleDue = true;
         }
         for (Domain domain : domains) {
-            domain.credit.add(domain.vcpu.credit() - domain.credit.value());
-        }
-        for (Domain domain : domains) {
             if (!domain.alive()) {
                 continue;
             }

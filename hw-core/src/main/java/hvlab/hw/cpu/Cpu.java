@@ -120,7 +120,9 @@ public final class Cpu {
     final Mmu mmu;
     final Interpreter interpreter;
     final X87 x87;
-    final TaskSwitch tasks = new TaskSwitch(this);
+    /** This processor's own state as task switching sees it; its descriptor reads serve every segment load. */
+    private final NativeTaskProcessor system = new NativeTaskProcessor(this);
+    final TaskSwitch tasks = new TaskSwitch(system);
     /** VT-x (SDM Vol. 3C ch. 23-30); present in every CPU, reported and usable only when {@link #setVmxSupported}. */
     final Vmx vmx = new Vmx(this);
     final P6PerformanceCounters performanceCounters = new P6PerformanceCounters();
@@ -183,7 +185,8 @@ public final class Cpu {
         deliveringVector = -1;
         vmx.reset();
         x87.reset();
-        mmu.flushAll();
+        mmu.useContext(0, Mmu.NO_EPT);
+        mmu.flushEverything();
     }
 
     // =====================================================================================================
@@ -380,13 +383,13 @@ public final class Cpu {
             return;
         }
         int previous = deliveringVector;
-        if (previous == Exceptions.DF) {
+        int delivered = previous < 0 ? vector : Exceptions.duringDelivery(previous, vector);
+        if (delivered == Exceptions.TRIPLE_FAULT) {
             deliveringVector = -1;
             shutdown("triple fault: " + Exceptions.name(vector) + " while delivering #DF");
             return;
         }
-        if (previous >= 0 && (Exceptions.isContributory(previous) && Exceptions.isContributory(vector)
-                || previous == Exceptions.PF && (vector == Exceptions.PF || Exceptions.isContributory(vector)))) {
+        if (delivered != vector) {
             vector = Exceptions.DF;
             error = 0;
         }
@@ -577,7 +580,15 @@ public final class Cpu {
 
     /** A 32-bit store to physical memory through the host's direct map; compiled code on the page is retired. */
     public void writePhysical32(int physical, int value) {
-        mmu.writeHostPhysical32(physical, value);
+        mmu.writeHostPhysical(physical, 4, value);
+    }
+
+    /** A store of 1, 2 or 4 bytes to physical memory through the host's direct map (see {@link #writePhysical32}). */
+    public void writePhysical(int physical, int width, int value) {
+        if (width != 1 && width != 2 && width != 4) {
+            throw new IllegalArgumentException("a store of " + width + " bytes");
+        }
+        mmu.writeHostPhysical(physical, width, value);
     }
 
     private void requireHostSoftware() {
@@ -598,7 +609,7 @@ public final class Cpu {
 
     /** Drops every cached translation (the platform changed what addresses mean, e.g. the A20 gate). */
     public void flushTranslations() {
-        mmu.flushAll();
+        mmu.flushEverything();
     }
 
     public void requestStop() {
@@ -1022,34 +1033,12 @@ public final class Cpu {
      * beyond the table limit raises {@code vector} with the selector as error code (SDM 6.13).
      */
     long readDescriptor(int selector, int vector, int ext) {
-        int index = selector & 0xFFF8;
-        int base, limit;
-        if ((selector & 4) != 0) {
-            if ((ldtSel & 0xFFFC) == 0) {
-                throw fault(vector, (selector & 0xFFFC) | ext);
-            }
-            base = ldtBase;
-            limit = ldtLimit;
-        } else {
-            base = gdtBase;
-            limit = gdtLimit;
-        }
-        if (Integer.compareUnsigned(index | 7, limit) > 0) {
-            throw fault(vector, (selector & 0xFFFC) | ext);
-        }
-        int lo = mmu.readSystem32(base + index);
-        int hi = mmu.readSystem32(base + index + 4);
-        return (long) hi << 32 | (lo & 0xFFFFFFFFL);
+        return system.readDescriptor(selector, vector, ext);
     }
 
     /** Sets the accessed bit of a code or data descriptor in memory, as the processor does on a load. */
     int markAccessed(int selector, int hi) {
-        if ((hi & 0x100) == 0 && Descriptors.isSegment(hi)) {
-            hi |= 0x100;
-            int base = (selector & 4) != 0 ? ldtBase : gdtBase;
-            mmu.writeSystem32(base + (selector & 0xFFF8) + 4, hi);
-        }
-        return hi;
+        return system.markAccessed(selector, hi);
     }
 
     // =====================================================================================================
@@ -1197,7 +1186,7 @@ public final class Cpu {
         performanceCounters.rebase(retired);
         interruptShadowAt = -1;
         eventPending = true;
-        mmu.flushAll();
+        mmu.flushEverything();
     }
 
     /**

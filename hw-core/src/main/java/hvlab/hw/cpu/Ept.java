@@ -115,7 +115,7 @@ final class Ept {
             for (int l = 4; l >= level; l--) {
                 long updated = entryValue[l] | ACCESSED | (l == level && write ? DIRTY : 0);
                 if (updated != entryValue[l]) {
-                    mmu.writeHostPhysical32(entryAddress[l], (int) updated);
+                    mmu.writeHostPhysical(entryAddress[l], 4, (int) updated);
                 }
             }
         }

@@ -11,6 +11,25 @@ public final class Exceptions {
     private Exceptions() {
     }
 
+    /** What {@link #duringDelivery} answers when the processor must shut down (a triple fault). */
+    public static final int TRIPLE_FAULT = -2;
+
+    /**
+     * The exception the processor delivers when {@code second} arises while it delivers exception {@code first}
+     * (SDM 6.15, Table 6-5): a double fault for two contributory faults or a #PF followed by a #PF or contributory
+     * fault, {@link #TRIPLE_FAULT} for anything while delivering #DF, else {@code second} itself.
+     */
+    public static int duringDelivery(int first, int second) {
+        if (first == DF) {
+            return TRIPLE_FAULT;
+        }
+        if (isContributory(first) && isContributory(second)
+                || first == PF && (second == PF || isContributory(second))) {
+            return DF;
+        }
+        return second;
+    }
+
     /** Contributory exceptions (SDM 6.15, Table 6-4 and 6-5): two in a row make a double fault. */
     static boolean isContributory(int vector) {
         return vector == DE || vector == TS || vector == NP || vector == SS || vector == GP;

@@ -18,8 +18,14 @@ import java.util.Arrays;
  *
  * <p>In VMX non-root operation with "enable EPT" the TLB holds combined mappings, linear to physical (SDM Vol. 3C,
  * 28.3.1), filled by {@link #translateNested}: the guest's paging structures and the final guest-physical address go
- * through the {@link Ept} walk. The fast paths are the same code either way; only the slow path branches, and the TLB
- * is flushed on every VM entry, VM exit, INVEPT and EPTP switch (28.3.3), so the two kinds of mapping never meet.
+ * through the {@link Ept} walk. The fast paths are the same code either way; only the slow path branches.
+ *
+ * <p>Cached translations are tagged (28.1, 28.3.1): linear mappings by VPID (0 in VMX root operation and for a guest
+ * without "enable VPID"), combined mappings by VPID and EPT root. Each tag has a bank of TLB arrays of its own, a few
+ * banks in all; a VM entry or exit switches the current bank ({@link #useContext}) rather than flushing, so the hot
+ * path stays one compare and one array read. Without VPID, entries and exits flush VPID 0's mappings (28.3.3.3), as
+ * INVVPID and INVEPT flush the banks they name (30.3); MOV to CR3, INVLPG and paging-mode changes act on the current
+ * bank only, the current VPID's (28.3.3.1).
  */
 final class Mmu {
     private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -40,16 +46,58 @@ final class Mmu {
     private final PhysicalMemory memory;
     private final byte[] ram;
 
-    private final int[] supervisorRead = new int[TLB_SIZE];
-    private final int[] supervisorWrite = new int[TLB_SIZE];
-    private final int[] userRead = new int[TLB_SIZE];
-    private final int[] userWrite = new int[TLB_SIZE];
-    private final int[] ramOffset = new int[TLB_SIZE];
-    private final boolean[] global = new boolean[TLB_SIZE];
+    /** The tag of mappings that are not combined: no EPT root. */
+    static final long NO_EPT = -1;
+    private static final int BANKS = 4;
+    /** The VPID of a bank no tag has used yet: no VPID is negative. */
+    private static final int UNUSED = -1;
+
+    /** The TLB arrays of one tag: a VPID, and for combined mappings the EPT root they came through (28.3.1). */
+    private static final class Bank {
+        final int[] supervisorRead = new int[TLB_SIZE];
+        final int[] supervisorWrite = new int[TLB_SIZE];
+        final int[] userRead = new int[TLB_SIZE];
+        final int[] userWrite = new int[TLB_SIZE];
+        final int[] ramOffset = new int[TLB_SIZE];
+        final boolean[] global = new boolean[TLB_SIZE];
+        int vpid;
+        long eptRoot = NO_EPT;
+        /** When this bank was last made current: the least recently used one is reused for a new tag. */
+        long lastUse;
+
+        void flush() {
+            Arrays.fill(supervisorRead, INVALID);
+            Arrays.fill(supervisorWrite, INVALID);
+            Arrays.fill(userRead, INVALID);
+            Arrays.fill(userWrite, INVALID);
+            Arrays.fill(global, false);
+        }
+
+        void flushNonGlobal() {
+            for (int i = 0; i < TLB_SIZE; i++) {
+                if (!global[i]) {
+                    supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+                }
+            }
+        }
+
+        void invalidate(int i) {
+            supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+            global[i] = false;
+        }
+    }
+
+    private final Bank[] banks = new Bank[BANKS];
+    private Bank current;
+    private long bankSwitches;
+
+    // The current bank's arrays.
+    private int[] supervisorRead, supervisorWrite, userRead, userWrite, ramOffset;
+    private boolean[] global;
 
     /** The tag arrays for the current privilege level. */
-    private int[] readTags = supervisorRead;
-    private int[] writeTags = supervisorWrite;
+    private int[] readTags;
+    private int[] writeTags;
 
     /** The instruction fetch window: one linear page inside the CS limit, and its RAM offset. */
     private int fetchPage = INVALID;
@@ -64,7 +112,12 @@ final class Mmu {
         this.memory = cpu.memory;
         this.ram = memory.ram();
         this.ept = new Ept(cpu, this);
-        flushAll();
+        for (int b = 0; b < BANKS; b++) {
+            banks[b] = new Bank();
+            banks[b].flush();
+            banks[b].vpid = b == 0 ? 0 : UNUSED; // one bank for VMX root operation, the others free
+        }
+        select(banks[0]);
     }
 
     /**
@@ -81,14 +134,63 @@ final class Mmu {
         nested = false;
     }
 
-    // ---- flush rules (SDM Vol. 3A, 4.10.4) ----
+    // ---- tags (SDM Vol. 3C, 28.1, 28.3.1) ----
 
+    /**
+     * Makes the bank of ({@code vpid}, {@code eptRoot}) current, taking the least recently used bank for a tag none
+     * has (its mappings go: a TLB may drop entries at any time). VM entry and exit, VMFUNC EPTP switching.
+     */
+    void useContext(int vpid, long eptRoot) {
+        Bank bank = current;
+        if (bank.vpid != vpid || bank.eptRoot != eptRoot) {
+            bank = null;
+            Bank victim = banks[0];
+            for (Bank b : banks) {
+                if (b.vpid == vpid && b.eptRoot == eptRoot) {
+                    bank = b;
+                    break;
+                }
+                if (b.lastUse < victim.lastUse) {
+                    victim = b;
+                }
+            }
+            if (bank == null) {
+                bank = victim;
+                bank.flush();
+                bank.vpid = vpid;
+                bank.eptRoot = eptRoot;
+            }
+        }
+        select(bank);
+    }
+
+    private void select(Bank bank) {
+        current = bank;
+        bank.lastUse = ++bankSwitches;
+        supervisorRead = bank.supervisorRead;
+        supervisorWrite = bank.supervisorWrite;
+        userRead = bank.userRead;
+        userWrite = bank.userWrite;
+        ramOffset = bank.ramOffset;
+        global = bank.global;
+        fetchPage = INVALID;
+        privilegeChanged();
+    }
+
+    // ---- flush rules (SDM Vol. 3A, 4.10.4; Vol. 3C 28.3.3) ----
+
+    /** Every translation of the current tag: a paging-mode change, or one made for the current VPID. */
     void flushAll() {
-        Arrays.fill(supervisorRead, INVALID);
-        Arrays.fill(supervisorWrite, INVALID);
-        Arrays.fill(userRead, INVALID);
-        Arrays.fill(userWrite, INVALID);
-        Arrays.fill(global, false);
+        current.flush();
+        fetchPage = INVALID;
+        cpu.counters.tlbFlushes++;
+    }
+
+    /** Every translation of every tag: RESET, a restored state, the platform changing what addresses mean. */
+    void flushEverything() {
+        for (Bank bank : banks) {
+            bank.flush();
+        }
         fetchPage = INVALID;
         cpu.counters.tlbFlushes++;
     }
@@ -99,22 +201,57 @@ final class Mmu {
             flushAll();
             return;
         }
-        for (int i = 0; i < TLB_SIZE; i++) {
-            if (!global[i]) {
-                supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
-            }
-        }
+        current.flushNonGlobal();
         fetchPage = INVALID;
         cpu.counters.tlbFlushes++;
     }
 
     /** INVLPG: drops the translation of one page, global or not. */
     void invalidatePage(int linear) {
-        int i = (linear >>> 12) & TLB_MASK;
-        supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
-        global[i] = false;
+        current.invalidate((linear >>> 12) & TLB_MASK);
         fetchPage = INVALID;
         cpu.counters.tlbPageInvalidations++;
+    }
+
+    /**
+     * INVVPID (SDM Vol. 3C 30.3, 28.3.3.3): type 0 one page of {@code vpid}, 1 all of {@code vpid}'s mappings, 2 all
+     * mappings of every VPID but 0, 3 {@code vpid}'s mappings but the global ones. Combined mappings go with the
+     * linear ones of their VPID, whatever their EPT root.
+     */
+    void invalidateVpid(int type, int vpid, int linear) {
+        for (Bank bank : banks) {
+            boolean named = type == 2 ? bank.vpid > 0 : bank.vpid == vpid;
+            if (!named) {
+                continue;
+            }
+            switch (type) {
+                case 0 -> bank.invalidate((linear >>> 12) & TLB_MASK);
+                case 3 -> bank.flushNonGlobal();
+                default -> bank.flush();
+            }
+        }
+        fetchPage = INVALID;
+        if (type == 0) {
+            cpu.counters.tlbPageInvalidations++;
+        } else {
+            cpu.counters.tlbFlushes++;
+        }
+    }
+
+    /** INVEPT (30.3): the combined mappings that came through one EPT root (type 1) or through any (type 2). */
+    void invalidateEpt(int type, long eptRoot) {
+        for (Bank bank : banks) {
+            if (bank.eptRoot != NO_EPT && (type == 2 || bank.eptRoot == eptRoot)) {
+                bank.flush();
+            }
+        }
+        fetchPage = INVALID;
+        cpu.counters.tlbFlushes++;
+    }
+
+    /** VM entry or exit without VPIDs: the linear and combined mappings of VPID 0, whatever their EPT root. */
+    void flushVpidZero() {
+        invalidateVpid(1, 0, 0);
     }
 
     void privilegeChanged() {
@@ -130,10 +267,13 @@ final class Mmu {
 
     /** A page now holds compiled code: drop every write translation to it, so each write is seen. */
     void protectCodePage(int physicalPage) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            if (supervisorWrite[i] != INVALID && (supervisorWrite[i] + ramOffset[i]) >>> 12 == physicalPage
-                    || userWrite[i] != INVALID && (userWrite[i] + ramOffset[i]) >>> 12 == physicalPage) {
-                supervisorWrite[i] = userWrite[i] = INVALID;
+        for (Bank bank : banks) {
+            int[] supervisor = bank.supervisorWrite, user = bank.userWrite, offset = bank.ramOffset;
+            for (int i = 0; i < TLB_SIZE; i++) {
+                if (supervisor[i] != INVALID && (supervisor[i] + offset[i]) >>> 12 == physicalPage
+                        || user[i] != INVALID && (user[i] + offset[i]) >>> 12 == physicalPage) {
+                    supervisor[i] = user[i] = INVALID;
+                }
             }
         }
     }
@@ -339,8 +479,8 @@ final class Mmu {
     }
 
     /** A store by host software to physical memory (not through paging), seen by compiled code like any store. */
-    void writeHostPhysical32(int physical, int value) {
-        writePhysical(physical, 4, value);
+    void writeHostPhysical(int physical, int size, int value) {
+        writePhysical(physical, size, value);
     }
 
     private int readPhysical8(int physical) {
@@ -534,7 +674,7 @@ final class Mmu {
         int i = (lin >>> 12) & TLB_MASK;
         int tag = lin & PAGE_MASK;
         if (!memory.isRamPage(pageBase >>> 12)) {
-            supervisorRead[i] = supervisorWrite[i] = userRead[i] = userWrite[i] = INVALID;
+            current.invalidate(i);
             return;
         }
         if (cpu.blocks != null && cpu.blocks.isCodePage(pageBase >>> 12)) {

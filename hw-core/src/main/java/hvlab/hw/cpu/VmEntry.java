@@ -415,7 +415,6 @@ final class VmEntry {
         int cpl = v86 ? 3 : c.protectedMode() ? rights(Cpu.SS) >>> 5 & 3 : 0; // SS.DPL is the CPL (24.4.1)
         c.forgetCpl();
         c.setCpl(cpl);
-        c.mmu.flushAll();
     }
 
     /**

@@ -34,6 +34,8 @@ final class VmExit {
     int cr0Mask, cr4Mask, cr0Shadow, cr4Shadow, cr3TargetCount;
     final int[] cr3Targets = new int[VmxCapabilities.CR3_TARGET_VALUES];
     long tscOffset, vmFunctions;
+    /** The guest's VPID, 0 without "enable VPID" (28.1): the tag of the mappings it makes. */
+    private int vpid;
 
     /** The event whose delivery is under way in the guest (IDT-vectoring information, 27.2.3), 0 when none. */
     private int vectoringInfo, vectoringError, vectoringLength;
@@ -83,10 +85,17 @@ final class VmExit {
         tscOffset = (proc & PROC_TSC_OFFSETTING) != 0 ? v.vmcs.read(TSC_OFFSET) : 0;
         vmFunctions = (proc2 & PROC2_VM_FUNCTIONS) != 0 ? v.vmcs.read(VM_FUNCTION_CONTROLS) : 0;
         vectoringInfo = 0;
+        vpid = (proc2 & PROC2_VPID) != 0 ? field(VPID) & 0xFFFF : 0;
+        if (vpid == 0) {
+            c.mmu.flushVpidZero(); // without VPIDs the guest's mappings and the host's share tag 0 (28.3.3.3)
+        }
         if ((proc2 & PROC2_EPT) != 0) {
-            c.mmu.useEpt(v.vmcs.read(EPT_POINTER));
+            long eptp = v.vmcs.read(EPT_POINTER);
+            c.mmu.useEpt(eptp);
+            c.mmu.useContext(vpid, eptp & ~0xFFFL);
         } else {
             c.mmu.leaveEpt();
+            c.mmu.useContext(vpid, Mmu.NO_EPT);
         }
         v.nonRoot = true;
         v.transitions++;
@@ -94,11 +103,10 @@ final class VmExit {
         transitionDone();
     }
 
-    /** After an entry or exit: events are looked at anew, no single-step trap follows, and the TLB is flushed. */
+    /** After an entry or exit: events are looked at anew and no single-step trap follows. */
     private void transitionDone() {
         c.eventPending = true;
         c.suppressSingleStep();
-        c.mmu.flushAll(); // no VPID tags are kept: every transition flushes linear mappings (28.3.3.3)
         reslice = true;
     }
 
@@ -327,14 +335,13 @@ final class VmExit {
                 return;
             }
             if (InterruptionInfo.type(prior) == InterruptionInfo.HARDWARE_EXCEPTION) {
-                int first = InterruptionInfo.vector(prior);
-                if (first == Exceptions.DF) {
+                int delivered = Exceptions.duringDelivery(InterruptionInfo.vector(prior), vector);
+                if (delivered == Exceptions.TRIPLE_FAULT) {
                     vectoringInfo = 0;
                     perform(ExitReason.TRIPLE_FAULT, 0);
                     return;
                 }
-                if (Exceptions.isContributory(first) && Exceptions.isContributory(vector)
-                        || first == Exceptions.PF && (vector == Exceptions.PF || Exceptions.isContributory(vector))) {
+                if (delivered != vector) {
                     vector = Exceptions.DF;
                     error = 0;
                 }
@@ -615,7 +622,7 @@ final class VmExit {
         }
         v.vmcs.write(EPT_POINTER, eptp);
         c.mmu.useEpt(eptp);
-        c.mmu.flushAll();
+        c.mmu.useContext(vpid, eptp & ~0xFFFL); // mappings cached for the new EPT root may be used (28.3.1)
     }
 
     /**
@@ -697,6 +704,10 @@ final class VmExit {
         injecting = false;
         v.nonRoot = false;
         c.mmu.leaveEpt();
+        if (vpid == 0) {
+            c.mmu.flushVpidZero();
+        }
+        c.mmu.useContext(0, Mmu.NO_EPT); // VMX root operation's mappings: VPID 0 (28.1)
         v.transitions++;
         stopTimer();
     }

@@ -510,8 +510,7 @@ public final class Vmx {
 
     /**
      * INVEPT (30.3): type 1 invalidates the mappings derived from one EPTP, type 2 all of them. The model caches
-     * guest-physical and combined mappings only in the TLB, which it flushes on every VM entry and exit; INVEPT in
-     * root operation therefore has nothing more to drop, but its operand checks are exact.
+     * guest-physical translations only within combined mappings, tagged by EPT root in the TLB (28.3.1).
      */
     private int inveptOperation(int type, long eptp) {
         if (!inveptTypeSupported(type)) {
@@ -520,11 +519,11 @@ public final class Vmx {
         if (type == 1 && !VmxCapabilities.validEptp(eptp)) {
             return fail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
         }
-        c.mmu.flushAll();
+        c.mmu.invalidateEpt(type, eptp & ~0xFFFL);
         return SUCCEED;
     }
 
-    /** INVVPID (30.3): the descriptor checks of each type; then the tagged mappings go (see INVEPT). */
+    /** INVVPID (30.3): the descriptor checks of each type; then the mappings tagged with the VPID(s) go (28.3.3.3). */
     private int invvpidOperation(int type, long vpidField, long linear) {
         if (!invvpidTypeSupported(type)) {
             return fail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
@@ -537,7 +536,7 @@ public final class Vmx {
         if (needsVpid && vpid == 0 || type == 0 && linear >>> 32 != 0) { // a 32-bit processor's linear addresses
             return fail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
         }
-        c.mmu.flushAll();
+        c.mmu.invalidateVpid(type, vpid, (int) linear);
         return SUCCEED;
     }
 

@@ -34,7 +34,7 @@ final class ParavirtualPorts {
 
     /** Whether the PV lab kernel runs this guest. */
     static boolean ported(LabGuest guest) {
-        return LabGuests.paravirtualPorts().stream().anyMatch(port -> port.name().equals(guest.name()));
+        return LabGuests.hasParavirtualPort(guest);
     }
 
     /** The PV port's image, with the guest's options. */

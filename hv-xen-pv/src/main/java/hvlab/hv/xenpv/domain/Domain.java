@@ -62,7 +62,7 @@ public final class Domain {
     public final ByteArrayOutputStream consoleLine = new ByteArrayOutputStream();
 
     // ---- per-domain counters (family "domain dN") ----
-    public final Counter hypercalls, bouncedTraps, eventsDelivered, scheduledMs, credit;
+    public final Counter hypercalls, bouncedTraps, eventsDelivered, scheduledMs;
 
     public Domain(int id, int firstFrame, int pages, int sharedInfoFrame, Counters counters) {
         this.id = id;
@@ -76,7 +76,6 @@ public final class Domain {
         this.bouncedTraps = counters.counter(family, "traps bounced");
         this.eventsDelivered = counters.counter(family, "events delivered (upcalls)");
         this.scheduledMs = counters.counter(family, "scheduled ms");
-        this.credit = counters.counter(family, "credit (at the last tick)");
     }
 
     /** Pseudo-physical frame to machine frame (a domain's frames are contiguous here). */

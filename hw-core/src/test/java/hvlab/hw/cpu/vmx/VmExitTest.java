@@ -2,6 +2,7 @@ package hvlab.hw.cpu.vmx;
 
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuState;
+import hvlab.hw.cpu.Exceptions;
 import hvlab.hw.cpu.Vmx;
 import org.junit.jupiter.api.Test;
 
@@ -492,6 +493,16 @@ class VmExitTest {
         assertThat(bench.exitReason()).isEqualTo(ExitReason.TASK_SWITCH);
         assertThat(bench.read(EXIT_QUALIFICATION)).isEqualTo(0x38 | 2L << 30);
         assertThat(bench.read(VM_EXIT_INSTRUCTION_LENGTH)).isEqualTo(7);
+    }
+
+    @Test
+    void aTssLimitBelow67hIsTsInTheGuestBeforeAnyExit_25_4_2() {
+        VmxBench bench = guest("ea 00 00 00 00 38 00", PROC_HLT_EXITING); // jmp 0x38:0 to a TSS of limit 0x60
+        bench.descriptor(GDT + 0x38, 0x00008900, 0x6000 << 16 | 0x60);
+        bench.write(GUEST_GDTR_LIMIT, 0x3F);
+        run(bench);
+        assertThat(bench.exitReason()).as("the #TS handler's HLT, not a task switch").isEqualTo(ExitReason.HLT);
+        assertThat(bench.read(GUEST_RIP)).isEqualTo(GUEST_STUBS + Exceptions.TS * 16);
     }
 
     // ---- 27.3, 27.5 state ----
