@@ -69,7 +69,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
         this.area = layout.at(VmmLayout.MEMORY_MODE_AREA);
         this.areaPages = (VmmLayout.SIZE - VmmLayout.MEMORY_MODE_AREA) / SMALL;
         this.shadows = new ControlRegisterShadows(vmcs, CR0_MASK, CR4_MASK);
-        this.hiddenPages = counters.counter("EPT", "violations: hypervisor RAM, mapped to nothing");
+        this.hiddenPages = counters.counter("EPT", "violations: RAM not the VM's, mapped to nothing");
     }
 
     @Override
