@@ -82,12 +82,6 @@ class RunCommandBadInputTest {
     }
 
     @Test
-    void severalGuestsUnderAOneGuestHypervisorAreRefused() {
-        assertBadInput(run("run", "--hypervisor", "vtx", "--guest", "lab:hello", "--guest", "lab:hello"),
-                "'vtx' runs one guest");
-    }
-
-    @Test
     void unknownLabGuestListsTheKnownOnes() {
         assertBadInput(run("run", "--guest", "lab:nonesuch"), "known: hello, selftest");
     }
