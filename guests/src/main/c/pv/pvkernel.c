@@ -2,6 +2,7 @@
    console, traps, stacks and shutdown go through hypercalls (../shared/reference/xen-pv-abi.md). */
 #include "xen.h"
 #include "../callret.h"
+#include "../descriptors.h"
 
 #define SYS_EXIT   1
 #define SYS_FORK   2
@@ -17,7 +18,7 @@ extern void syscall_return(void);
 void swtch(u32 *save_esp, u32 new_esp);          /* ../swtch.S */
 void user_forkwait(u32 iterations), user_compute(u32 iterations);   /* native's ring-3 programs (user_*.c) */
 extern void syscall_entry(void), fault_entry_noerr(void), fault_entry_err(void), divide_entry(void),
-    page_fault_entry(void), event_entry(void);
+    page_fault_entry(void), event_entry(void), int81_entry(void);
 extern char shared_info_page[];
 u32 user_call(void (*fn)(void), u32 user_esp, u32 arg);
 extern char __user_start[], __user_end[];
@@ -203,6 +204,11 @@ void pv_page_fault(struct pf_frame *f) {
 }
 
 void pv_fault(struct fault_frame *f) {
+    if (expect_armed && (f->cs & 3) == 3) {   /* an expected fault in ring 3 ends the user_call */
+        expect_armed = 0;
+        frec.count++; frec.err = f->err; frec.eip = f->eip; frec.cs = f->cs; frec.cr2 = 0;
+        user_return(UC_FAULTED);
+    }
     if (expect_armed && fixup_eip) {   /* an expected #GP (or #UD) in ring 1 */
         expect_armed = 0;
         frec.count++; frec.err = f->err; frec.eip = f->eip; frec.cs = f->cs; frec.cr2 = 0;
@@ -220,10 +226,12 @@ void pv_fault(struct fault_frame *f) {
 
 static struct trap_info traps[] = {
     { 0, 0, FLAT_KERNEL_CS, (u32)divide_entry },
+    { 3, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },   /* the kernel's own: DPL 0, as native's IDT */
     { 6, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },
     { 13, 0, FLAT_KERNEL_CS, (u32)fault_entry_err },
     { 14, 0, FLAT_KERNEL_CS, (u32)page_fault_entry },
     { 0x80, 3, FLAT_KERNEL_CS, (u32)syscall_entry },
+    { 0x81, 3, FLAT_KERNEL_CS, (u32)int81_entry },      /* robin-irvine's DPL 3 gate */
     { 0, 0, 0, 0 },
 };
 
@@ -744,6 +752,126 @@ static int hvmem(void) {
     return failed == 0;
 }
 
+/* ---- robin-irvine: the PV port of native's hostile workload, with its check names and expectations, which are
+   what a kernel that believes it runs in ring 0 must see. It installs native's GDT through set_gdt (Xen raises the
+   DPL-0 descriptors to DPL 1, cuts limits below its area, keeps the TSS out and points the call gate at ring 1) and
+   loads no IDT, LDT or TSS of its own (the trap table is its IDT); "cli" is its event mask. Each check Xen's ring
+   compression shows through fails, and the TCK names the instruction that leaked (KnownLimits). ---- */
+
+struct probe {
+    u16 gdt_limit; u32 gdt_base;
+    u16 idt_limit; u32 idt_base;
+    u32 ldtr, tr, msw, eflags, cs_mov, cs_push;
+} __attribute__((packed));
+void probe(struct probe *rec);                                       /* native's utests.S, any CPL */
+extern void u_probe(void), u_int20(void), u_int3(void), u_int81(void), u_int81_after(void), u_popf(void),
+    u_lar(void), u_callgate(void), u_callgate_ret(void), t_gate_target(void);
+extern volatile u32 test3_frame, test3_words[6], gate_rec[7];
+#define EFLAGS_IF    0x200
+#define EFLAGS_IOPL3 0x3000
+#define OWN_LINEAR_END 0xFC000000u   /* a table of the kernel's own lies below Xen's 64 MiB */
+
+static u32 read_cr0(void) { u32 v; __asm__ volatile("movl %%cr0, %0" : "=r"(v)); return v; }   /* Xen emulates it */
+
+/* PASS, or FAIL with what the instruction showed instead. */
+static void showed(const char *name, int ok, u32 seen) {
+    if (ok) { check(name, 1, 1); return; }
+    failed++;
+    puts("FAIL "); puts(name); puts(" shows "); put_hex(seen); puts("\n");
+}
+
+static void check_probe(const char *ring, const struct probe *p, u32 rpl, u32 eflags) {
+    char name[40];
+    struct { const char *insn; int ok; u32 seen; } r[] = {
+        { "sgdt", p->gdt_base < OWN_LINEAR_END && p->gdt_limit == GDT_ENTRIES * 8 - 1, p->gdt_base },
+        { "sidt", p->idt_base < OWN_LINEAR_END && p->idt_limit == 256 * 8 - 1, p->idt_base },
+        { "sldt", p->ldtr == 0, p->ldtr },
+        { "str", p->tr == 0, p->tr },
+        { "smsw", p->msw == (read_cr0() & 0xFFFF), p->msw },
+        { "pushf_if_iopl", (p->eflags & (EFLAGS_IF | EFLAGS_IOPL3)) == eflags, p->eflags },
+        { "mov_cs_rpl", (p->cs_mov & 3) == rpl, p->cs_mov },
+        { "push_cs_rpl", (p->cs_push & 3) == rpl, p->cs_push },
+    };
+    for (u32 i = 0; i < sizeof r / sizeof r[0]; i++) {
+        u32 n = 0;
+        for (const char *c = ring; *c; c++) name[n++] = *c;
+        name[n++] = '_';
+        for (const char *c = r[i].insn; *c; c++) name[n++] = *c;
+        name[n] = 0;
+        showed(name, r[i].ok, r[i].seen);
+    }
+}
+
+/* Native's GDT (kernel.c gdt_init, accessed bits preset) but for the TSS, which Xen refuses in a guest's GDT. */
+static void lab_gdt_install(void) {
+    u32 pfn = alloc_pfn(), gate = (u32)t_gate_target;
+    static const u32 flat[][3] = { { 1, 0x0000FFFFu, 0x00CF9B00u }, { 2, 0x0000FFFFu, 0x00CF9300u },
+        { 3, 0x0000FFFFu, 0x00CFFB00u }, { 4, 0x0000FFFFu, 0x00CFF300u }, { 6, 0x00001234u, 0x00409300u },
+        { 7, 0x0000FFFFu, 0x00CF9900u }, { 8, 0x0000FFFFu, 0x00CF9100u } };
+    windows(&pfn, 1);
+    u32 *d = (u32 *)WINDOW(0);
+    for (u32 i = 0; i < 1024; i++) d[i] = 0;
+    for (u32 i = 0; i < sizeof flat / sizeof flat[0]; i++) { d[flat[i][0] * 2] = flat[i][1]; d[flat[i][0] * 2 + 1] = flat[i][2]; }
+    d[SEL_CALLGATE / 4] = (gate & 0xFFFF) | SEL_KCODE << 16;             /* 32-bit call gate, DPL 3, 1 parameter */
+    d[SEL_CALLGATE / 4 + 1] = (gate & 0xFFFF0000u) | 0xEC00 | 1;
+    windows(0, 1);
+    u32 frames[1] = { mfn_of(pfn) };
+    if (hypercall3(HYPERVISOR_set_gdt, (u32)frames, GDT_ENTRIES, 0) != 0) panic("set_gdt refused the lab GDT");
+}
+
+static int robin_irvine(void) {
+    u32 stack = alloc_pfn();
+    if (update_va_mapping(TVA(9), mfn_of(stack) << 12 | 0x27, 2) != 0) panic("update_va_mapping refused");
+    user_stack_top = TVA(10);
+    lab_gdt_install();
+    struct probe p;
+    shared->vcpu[0].upcall_mask = 1;   /* native's cli */
+    probe(&p);
+    events_on();
+    check_probe("ring0", &p, 0, 0);
+    u32 f;   /* POPF "at CPL 0" clears IF and sets IOPL */
+    __asm__ volatile("pushfl\n\tpushl %1\n\tpopfl\n\tpushfl\n\tpopl %0\n\tpopfl" : "=r"(f) : "r"(0x2 | EFLAGS_IOPL3) : "cc");
+    showed("ring0_popf_if_iopl", (f & (EFLAGS_IF | EFLAGS_IOPL3)) == EFLAGS_IOPL3, f);
+    u32 rec = user_call(u_probe, user_stack_top, 0);
+    report("ring3_probe_ran", rec != UC_FAULTED);
+    if (rec != UC_FAULTED) check_probe("ring3", (const struct probe *)rec, 3, EFLAGS_IF);
+
+    struct lar_probe a;
+    int ok = lar_as_loaded(&a);
+    showed("lar", ok, a.a[0]);
+    struct lsl_probe l;
+    ok = lsl_as_loaded(&l, 0x67);
+    showed("lsl", ok, l.l[0]);
+    u32 v = verr_verw_bits();
+    showed("verr_verw", v == VERR_VERW_WANT, v);
+    probe(&p);
+    showed("sgdt_sidt", p.gdt_base < OWN_LINEAR_END && p.gdt_limit == GDT_ENTRIES * 8 - 1 &&
+           p.idt_base < OWN_LINEAR_END && p.idt_limit == 256 * 8 - 1, p.gdt_base);
+    showed("smsw_str", p.msw == (read_cr0() & 0xFFFF) && p.tr == 0, p.tr);
+
+    report("ring3_int_dpl0_gate_gp", ufaulted(u_int20, 0, 0x20 << 3 | 2, u_int20, 0));
+    report("ring3_int3_dpl0_gate_gp", ufaulted(u_int3, 0, 3 << 3 | 2, u_int3, 0));
+    test3_frame = 0;
+    u32 r = user_call(u_int81, user_stack_top, 0), esp0 = (u32)trap_stack_top;
+    report("ring3_interrupt_tss_stack_and_iret", r == 3 && test3_frame == esp0 - 20 &&
+           test3_words[0] == (u32)u_int81_after && (test3_words[1] & 0xFFFF) == FLAT_USER_CS &&
+           test3_words[3] == test3_words[5] && test3_words[4] == FLAT_USER_DS && (test3_words[2] & EFLAGS_IF));
+    r = user_call(u_popf, user_stack_top, 0);
+    report("ring3_popf_if_iopl_unchanged", r != UC_FAULTED && (r & EFLAGS_IF) && !(r & EFLAGS_IOPL3));
+    r = user_call(u_lar, user_stack_top, 0);
+    showed("ring3_lar_privilege", r == 0x00C0FB02, r);
+
+    r = user_call(u_callgate, user_stack_top, 0);
+    showed("callgate_ring3_to_ring0_frame", gate_rec[0] == 0 && gate_rec[1] == esp0 - 20 &&
+           gate_rec[2] == (u32)u_callgate_ret && gate_rec[3] == FLAT_USER_CS && gate_rec[4] == 0xABCD &&
+           gate_rec[5] == user_stack_top - 4 && gate_rec[6] == FLAT_USER_DS, gate_rec[0]);
+    showed("callgate_ret_to_ring3", r == 0x13, r);
+    update_va_mapping(TVA(9), 0, 2);
+    free_pfn(stack);
+    puts("robin-irvine: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
 /* The kernel's pages supervisor-only but for the .user pages ring 3 runs (the domain builder maps the boot region
    user-accessible): one mmu_update batch over the bootstrap L1, each entry changing only U/S, which Xen takes
    without revalidation ([X32] mod_l1_entry). */
@@ -955,6 +1083,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "compute")) ok = bench_compute(option("iterations", 150));
     else if (same(w, "wildmem")) ok = wildmem();
     else if (same(w, "hvmem")) ok = hvmem();
+    else if (same(w, "robin-irvine")) ok = robin_irvine();
     else if (same(w, "attacks")) ok = attacks();
     else if (same(w, "events")) ok = events();
     else if (same(w, "ping")) ok = ping(option("iterations", 1000));

@@ -92,6 +92,30 @@ class XenBootTest {
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_FAILURE));
     }
 
+    /**
+     * robin-irvine in ring 1: ring compression shows through exactly Robin & Irvine's instructions. SGDT, SIDT and
+     * STR show Xen's tables and TSS, PUSHF the real IF, CS RPL 1, POPF leaves IF and IOPL, LAR shows the DPL 1 Xen
+     * raised the kernel's descriptors to ([X32] check_descriptor), LSL their limits cut below Xen, INT3 goes past a
+     * DPL-0 trap-table entry (Xen's gate 3 is DPL 3, do_int3), a call gate lands in ring 1; the rest is native's.
+     */
+    @Test
+    void ringCompressionShowsThroughRobinAndIrvinesInstructionsOnly() throws Exception {
+        LabGuest robinIrvine = LabGuests.find("robin-irvine").orElseThrow();
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                robinIrvine.paravirtualCommandLine()));
+        assertThat(pv.console()).contains("FAIL ring0_sgdt shows 0xff", "FAIL ring0_sidt shows 0xff",
+                "FAIL ring0_str shows 0xe040", "FAIL ring0_pushf_if_iopl shows 0x246", "FAIL ring0_mov_cs_rpl shows 0xe019",
+                "FAIL ring0_push_cs_rpl shows 0xe019", "FAIL ring0_popf_if_iopl shows 0x202", "FAIL ring3_sgdt",
+                "FAIL ring3_sidt", "FAIL ring3_str", "FAIL lar shows 0xc0bb00", "FAIL lsl shows 0xfc3fffff",
+                "FAIL sgdt_sidt", "FAIL smsw_str", "FAIL ring3_int3_dpl0_gate_gp",
+                "FAIL callgate_ring3_to_ring0_frame shows 0x1", "robin-irvine: 14 passed, 16 failed");
+        assertThat(pv.console()).contains("PASS ring0_sldt", "PASS ring0_smsw", "PASS ring3_probe_ran",
+                "PASS ring3_pushf_if_iopl", "PASS ring3_mov_cs_rpl", "PASS ring3_push_cs_rpl", "PASS verr_verw",
+                "PASS ring3_int_dpl0_gate_gp", "PASS ring3_interrupt_tss_stack_and_iret",
+                "PASS ring3_popf_if_iopl_unchanged", "PASS ring3_lar_privilege", "PASS callgate_ret_to_ring3");
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_FAILURE));
+    }
+
     /** Events replace interrupts: the timer VIRQ's upcalls, blocking, and the guest's software mask. */
     @Test
     void timerEventsArriveAsUpcallsAndTheGuestsMaskDefersThem() throws Exception {
