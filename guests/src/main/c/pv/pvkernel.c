@@ -910,6 +910,42 @@ static int events(void) {
     return failed == 0;
 }
 
+/* System time from vcpu_info.time ([X32] public/xen.h vcpu_time_info): retried while Xen is updating it (odd
+   version) or updated it meanwhile, so the two halves belong together. */
+static u64 system_time(void) {
+    struct vcpu_info *v = &shared->vcpu[0];
+    u32 version;
+    u64 t;
+    do {
+        version = v->time_version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        t = v->system_time;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((version & 1) || version != v->time_version);
+    return t;
+}
+
+/* evtspin: the PV counterpart of clispin. With events masked (evtchn_upcall_mask, the PV kernel's CLI) the guest
+   spins for ms=N of system time: Xen's tick still preempts it (the guest cannot mask Xen's interrupts, only defer
+   its own events), the system time kept advancing, VIRQ_TIMER waits pending, and it is delivered as soon as the
+   guest unmasks. */
+#define SPIN_LIMIT 100000000u
+static int evtspin(u32 ms) {
+    struct vcpu_info *v = &shared->vcpu[0];
+    v->upcall_mask = 1;
+    u32 ticks = timer_ticks, i;
+    u64 first = system_time(), now = first, span = (u64)ms * 1000000u;
+    for (i = 0; i < SPIN_LIMIT && now - first < span; i++) now = system_time();
+    report("system_time_kept_advancing", now - first >= span);
+    report("timer_virq_held_while_masked", timer_ticks == ticks);
+    report("timer_virq_pending", v->upcall_pending && (shared->evtchn_pending[timer_port / 32] >> timer_port % 32 & 1));
+    events_on();
+    report("timer_virq_delivered_on_unmask", timer_ticks != ticks);
+    puts("evtspin: masked for "); put_dec(ms); puts(" ms of system time\n");
+    puts("evtspin: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
 /* ---- two domains: interdomain event channels (section 11); the peer's domain id comes on the command line ---- */
 
 static u32 option(const char *key, u32 dflt);
@@ -1090,6 +1126,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "pong")) ok = pong(option("iterations", 1000));
     else if (same(w, "intruder")) ok = intruder();
     else if (same(w, "crash")) ok = crash();
+    else if (same(w, "evtspin")) ok = evtspin(option("ms", 50));
     else if (same(w, "fpustate")) ok = fpustate(option("iterations", 100));
     else { puts("lab: unknown workload\n"); ok = 0; }
     shared->vcpu[0].upcall_mask = 1;

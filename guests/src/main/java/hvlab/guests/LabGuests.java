@@ -46,6 +46,9 @@ public final class LabGuests {
             new LabGuest("events", "PV only: the timer VIRQ arrives as event-channel upcalls, SCHEDOP_block sleeps until"
                     + " one, the guest's upcall mask defers them and unmasking delivers; bad event-channel calls are"
                     + " refused", IMAGE_NAME + " events"),
+            new LabGuest("evtspin", "hostile, PV only (the PV clispin): masks events (evtchn_upcall_mask) and spins"
+                    + " for ms=N of system time; Xen's tick still preempts it, VIRQ_TIMER waits pending and arrives on"
+                    + " unmask", IMAGE_NAME + " evtspin"),
             new LabGuest("ping", "PV only, with pong beside it (d1 of two): connects to d2's offered event channel"
                     + " (bind_interdomain) and times round trips through Xen; iterations=N, peer=D, port=P",
                     IMAGE_NAME + " ping"),
