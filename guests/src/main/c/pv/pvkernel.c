@@ -946,6 +946,61 @@ static int evtspin(u32 ms) {
     return failed == 0;
 }
 
+/* Now in ns: system time plus the TSC ticks since Xen stamped it (one tick per ns here: mul 0.5, shift 1). */
+static u64 xen_now(void) {
+    struct vcpu_info *v = &shared->vcpu[0];
+    u32 version;
+    u64 t;
+    do {
+        version = v->time_version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        t = v->system_time + (rdtsc() - v->tsc_timestamp);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((version & 1) || version != v->time_version);
+    return t;
+}
+
+static void set_timer(u64 deadline) { hypercall3(HYPERVISOR_set_timer_op, (u32)deadline, (u32)(deadline >> 32), 0); }
+
+/* Sleeps until the next VIRQ_TIMER (masked between the check and SCHEDOP_block, which unmasks); returns when. */
+static u64 sleep_until_timer(void) {
+    u32 t = timer_ticks;
+    shared->vcpu[0].upcall_mask = 1;
+    while (timer_ticks == t) {
+        hypercall3(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0);
+        shared->vcpu[0].upcall_mask = 1;
+    }
+    u64 now = xen_now();
+    events_on();
+    return now;
+}
+
+/* oneshot: set_timer_op's one-shot deadline ([X32] public/xen.h, common/schedule.c do_set_timer_op): VIRQ_TIMER is
+   sent when system time passes it, between Xen's 10 ms ticks, and SCHEDOP_block wakes on it; a deadline already
+   past fires at once; 0 cancels, leaving the periodic tick. Each starts just after a tick. */
+#define DEADLINE_AHEAD 2500000u   /* 2.5 ms: a quarter of a tick */
+#define WAKE_LATENESS  100000u    /* 0.1 ms: Xen's entry, the upcall and the guest's return from block */
+static int oneshot(void) {
+    u64 start = sleep_until_timer(), deadline = start + DEADLINE_AHEAD;
+    set_timer(deadline);
+    u64 woke = sleep_until_timer();
+    if (!(woke >= deadline && woke - deadline < WAKE_LATENESS)) { puts("oneshot: woke "); put_dec(woke - start); puts(" ns after the tick\n"); }
+    report("block_wakes_at_deadline", woke >= deadline && woke - deadline < WAKE_LATENESS);
+    shared->vcpu[0].upcall_mask = 1;
+    u32 t = timer_ticks;
+    set_timer(xen_now() - 1000);
+    report("past_deadline_fires_at_once", shared->vcpu[0].upcall_pending && timer_ticks == t);
+    events_on();
+    report("past_deadline_delivered_on_unmask", timer_ticks != t);
+    start = sleep_until_timer();
+    set_timer(start + DEADLINE_AHEAD);
+    set_timer(0);
+    woke = sleep_until_timer();
+    report("cancelled_deadline_leaves_periodic_tick", woke - start > 5 * DEADLINE_AHEAD / 2);
+    puts("oneshot: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
 /* ---- two domains: interdomain event channels (section 11); the peer's domain id comes on the command line ---- */
 
 static u32 option(const char *key, u32 dflt);
@@ -1126,6 +1181,7 @@ void pv_main(struct start_info *start) {
     else if (same(w, "pong")) ok = pong(option("iterations", 1000));
     else if (same(w, "intruder")) ok = intruder();
     else if (same(w, "crash")) ok = crash();
+    else if (same(w, "oneshot")) ok = oneshot();
     else if (same(w, "evtspin")) ok = evtspin(option("ms", 50));
     else if (same(w, "fpustate")) ok = fpustate(option("iterations", 100));
     else { puts("lab: unknown workload\n"); ok = 0; }

@@ -79,7 +79,7 @@ final class Hypercalls {
                 case MMUEXT_OP -> mmuextOp(a1, a2, a3, a4);
                 case SCHED_OP -> schedOp(a1, a2);
                 case SET_TIMER_OP -> {
-                    xen.domain().timerDeadline = (a1 & 0xFFFFFFFFL) | (long) a2 << 32;
+                    xen.setTimer((a1 & 0xFFFFFFFFL) | (long) a2 << 32);
                     yield 0;
                 }
                 case EVENT_CHANNEL_OP -> eventChannelOp(a1, a2);

@@ -116,6 +116,24 @@ class XenBootTest {
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_FAILURE));
     }
 
+    /**
+     * set_timer_op ([X32] public/xen.h; common/schedule.c do_set_timer_op): VIRQ_TIMER is sent when system time passes
+     * the deadline, not at Xen's next 10 ms tick, and SCHEDOP_block (public/sched.h) wakes on it; a deadline already
+     * past fires at once; 0 cancels. Xen serves it with the local APIC timer, one shot to the earliest deadline.
+     */
+    @Test
+    void setTimerOpDeadlinesAreServedAtTheDeadline() throws Exception {
+        LabGuest oneshot = LabGuests.paravirtual().stream().filter(g -> g.name().equals("oneshot")).findFirst()
+                .orElseThrow();
+        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
+                oneshot.paravirtualCommandLine()));
+        assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS block_wakes_at_deadline",
+                "PASS past_deadline_fires_at_once", "PASS past_deadline_delivered_on_unmask",
+                "PASS cancelled_deadline_leaves_periodic_tick", "lab: done status=pass");
+        assertThat(pv.machine().statistics()).anySatisfy(v -> assertThat(v.key()).isEqualTo("external 0xf0"));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+    }
+
     /** Events replace interrupts: the timer VIRQ's upcalls, blocking, and the guest's software mask. */
     @Test
     void timerEventsArriveAsUpcallsAndTheGuestsMaskDefersThem() throws Exception {

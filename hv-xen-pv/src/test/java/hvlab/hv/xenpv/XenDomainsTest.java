@@ -111,7 +111,7 @@ class XenDomainsTest {
     }
 
     static List<String> workloads() {
-        return List.of("hello", "syscall", "callret", "pgfault", "divzero", "ptemod", "attacks", "events");
+        return List.of("hello", "syscall", "callret", "pgfault", "divzero", "ptemod", "attacks", "events", "oneshot");
     }
 
     /**
