@@ -910,9 +910,9 @@ static int events(void) {
     return failed == 0;
 }
 
-/* System time from vcpu_info.time ([X32] public/xen.h vcpu_time_info): retried while Xen is updating it (odd
-   version) or updated it meanwhile, so the two halves belong together. */
-static u64 system_time(void) {
+/* vcpu_info.time's system time and the TSC value Xen stamped it at ([X32] public/xen.h vcpu_time_info): retried
+   while Xen is updating them (odd version) or updated them meanwhile, so the halves and the pair belong together. */
+static u64 time_snapshot(u64 *stamp) {
     struct vcpu_info *v = &shared->vcpu[0];
     u32 version;
     u64 t;
@@ -920,10 +920,13 @@ static u64 system_time(void) {
         version = v->time_version;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         t = v->system_time;
+        *stamp = v->tsc_timestamp;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     } while ((version & 1) || version != v->time_version);
     return t;
 }
+
+static u64 system_time(void) { u64 stamp; return time_snapshot(&stamp); }
 
 /* evtspin: the PV counterpart of clispin. With events masked (evtchn_upcall_mask, the PV kernel's CLI) the guest
    spins for ms=N of system time: Xen's tick still preempts it (the guest cannot mask Xen's interrupts, only defer
@@ -948,16 +951,8 @@ static int evtspin(u32 ms) {
 
 /* Now in ns: system time plus the TSC ticks since Xen stamped it (one tick per ns here: mul 0.5, shift 1). */
 static u64 xen_now(void) {
-    struct vcpu_info *v = &shared->vcpu[0];
-    u32 version;
-    u64 t;
-    do {
-        version = v->time_version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        t = v->system_time + (rdtsc() - v->tsc_timestamp);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((version & 1) || version != v->time_version);
-    return t;
+    u64 stamp, t = time_snapshot(&stamp);
+    return t + (rdtsc() - stamp);
 }
 
 static void set_timer(u64 deadline) { hypercall3(HYPERVISOR_set_timer_op, (u32)deadline, (u32)(deadline >> 32), 0); }

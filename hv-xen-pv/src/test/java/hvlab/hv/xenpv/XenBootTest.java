@@ -37,6 +37,13 @@ class XenBootTest {
         }
     }
 
+    /** The PV lab kernel's workload of that name alone on Xen. */
+    private static Run runPv(String workload) throws BootImageException {
+        LabGuest guest = LabGuests.paravirtual().stream().filter(g -> g.name().equals(workload)).findFirst()
+                .orElseThrow();
+        return run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(), guest.paravirtualCommandLine()));
+    }
+
     private static String nativeConsole(LabGuest guest) throws BootImageException {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         try (Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(console::write).build()) {
@@ -53,10 +60,7 @@ class XenBootTest {
     /** Issue 6's attacks, each refused with Xen's error code; the domain runs on to a clean shutdown. */
     @Test
     void everyAttackIsRefusedWithXensErrorCodeAndTheDomainGoesOn() throws Exception {
-        LabGuest attacks = LabGuests.paravirtual().stream().filter(g -> g.name().equals("attacks")).findFirst()
-                .orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                attacks.paravirtualCommandLine()));
+        Run pv = runPv("attacks");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS map_page_table_writable",
                 "PASS write_xen_slot", "PASS map_foreign_frame", "PASS update_foreign_frame", "PASS trap_table_ring0_cs",
                 "PASS mmu_update_pointer_into_xen", "PASS mmu_update_huge_count", "PASS descriptor_reaching_xen",
@@ -84,8 +88,7 @@ class XenBootTest {
      */
     @Test
     void theTopSixtyFourMegabytesAreXensAndRefusedToTheGuest() throws Exception {
-        LabGuest hvmem = LabGuests.find("hvmem").orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(), hvmem.paravirtualCommandLine()));
+        Run pv = runPv("hvmem");
         assertThat(pv.console()).contains("FAIL top64m_linear_maps_own_ram got 0xffffffea want 0x0",
                 "FAIL last_linear_dword_maps_own_ram got 0xffffffea want 0x0", "PASS phys_top64m_holds_nothing",
                 "PASS own_memory_intact", "hvmem: 2 passed, 2 failed", "lab: done status=fail");
@@ -100,9 +103,7 @@ class XenBootTest {
      */
     @Test
     void ringCompressionShowsThroughRobinAndIrvinesInstructionsOnly() throws Exception {
-        LabGuest robinIrvine = LabGuests.find("robin-irvine").orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                robinIrvine.paravirtualCommandLine()));
+        Run pv = runPv("robin-irvine");
         assertThat(pv.console()).contains("FAIL ring0_sgdt shows 0xff", "FAIL ring0_sidt shows 0xff",
                 "FAIL ring0_str shows 0xe040", "FAIL ring0_pushf_if_iopl shows 0x246", "FAIL ring0_mov_cs_rpl shows 0xe019",
                 "FAIL ring0_push_cs_rpl shows 0xe019", "FAIL ring0_popf_if_iopl shows 0x202", "FAIL ring3_sgdt",
@@ -123,10 +124,7 @@ class XenBootTest {
      */
     @Test
     void setTimerOpDeadlinesAreServedAtTheDeadline() throws Exception {
-        LabGuest oneshot = LabGuests.paravirtual().stream().filter(g -> g.name().equals("oneshot")).findFirst()
-                .orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                oneshot.paravirtualCommandLine()));
+        Run pv = runPv("oneshot");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS block_wakes_at_deadline",
                 "PASS past_deadline_fires_at_once", "PASS past_deadline_delivered_on_unmask",
                 "PASS cancelled_deadline_leaves_periodic_tick", "lab: done status=pass");
@@ -137,10 +135,7 @@ class XenBootTest {
     /** Events replace interrupts: the timer VIRQ's upcalls, blocking, and the guest's software mask. */
     @Test
     void timerEventsArriveAsUpcallsAndTheGuestsMaskDefersThem() throws Exception {
-        LabGuest events = LabGuests.paravirtual().stream().filter(g -> g.name().equals("events")).findFirst()
-                .orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                events.paravirtualCommandLine()));
+        Run pv = runPv("events");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS timer_virq_upcalls_wake_block",
                 "PASS upcall_mask_defers_events", "PASS unmask_delivers_pending_event", "PASS bind_virq_twice",
                 "lab: done status=pass");
