@@ -955,6 +955,12 @@ static u64 xen_now(void) {
     return t + (rdtsc() - stamp);
 }
 
+struct sched_poll { u32 *ports, nr_ports; u64 timeout; };   /* public/sched.h: timeout at offset 8 */
+static long poll_ports(u32 *ports, u32 n, u64 timeout) {
+    struct sched_poll p = { ports, n, timeout };
+    return hypercall3(HYPERVISOR_sched_op, SCHEDOP_poll, (u32)&p, 0);
+}
+
 static void set_timer(u64 deadline) { hypercall3(HYPERVISOR_set_timer_op, (u32)deadline, (u32)(deadline >> 32), 0); }
 
 /* Sleeps until the next VIRQ_TIMER (masked between the check and SCHEDOP_block, which unmasks); returns when. */
@@ -970,7 +976,7 @@ static u64 sleep_until_timer(void) {
     return now;
 }
 
-/* oneshot: set_timer_op's one-shot deadline ([X32] public/xen.h, common/schedule.c do_set_timer_op): VIRQ_TIMER is
+/* oneshot: SCHEDOP_poll below, and set_timer_op's one-shot deadline ([X32] public/xen.h, common/schedule.c do_set_timer_op): VIRQ_TIMER is
    sent when system time passes it, between Xen's 10 ms ticks, and SCHEDOP_block wakes on it; a deadline already
    past fires at once; 0 cancels, leaving the periodic tick. Each starts just after a tick. */
 #define DEADLINE_AHEAD 2500000u   /* 2.5 ms: a quarter of a tick */
@@ -979,7 +985,9 @@ static int oneshot(void) {
     u64 start = sleep_until_timer(), deadline = start + DEADLINE_AHEAD;
     set_timer(deadline);
     u64 woke = sleep_until_timer();
-    if (!(woke >= deadline && woke - deadline < WAKE_LATENESS)) { puts("oneshot: woke "); put_dec(woke - start); puts(" ns after the tick\n"); }
+    if (!(woke >= deadline && woke - deadline < WAKE_LATENESS)) {
+        puts("oneshot: woke "); put_dec(woke - start); puts(" ns after the tick\n");
+    }
     report("block_wakes_at_deadline", woke >= deadline && woke - deadline < WAKE_LATENESS);
     shared->vcpu[0].upcall_mask = 1;
     u32 t = timer_ticks;
@@ -992,6 +1000,33 @@ static int oneshot(void) {
     set_timer(0);
     woke = sleep_until_timer();
     report("cancelled_deadline_leaves_periodic_tick", woke - start > 5 * DEADLINE_AHEAD / 2);
+
+    /* SCHEDOP_poll ([X32] public/sched.h): at once when a polled port is pending; else asleep, events masked, until a
+       polled port goes pending, masked or not, or system time passes the timeout */
+    u32 port[1] = { timer_port }, quiet[1] = { 1000 }, word = timer_port / 32, bit = 1u << timer_port % 32;
+    shared->vcpu[0].upcall_mask = 1;
+    set_timer(xen_now() - 1000);
+    start = xen_now();
+    long r = poll_ports(port, 1, 0);
+    report("poll_returns_at_once_when_pending", r == 0 && xen_now() - start < WAKE_LATENESS);
+    events_on();
+    start = sleep_until_timer();
+    __atomic_or_fetch(&shared->evtchn_mask[word], bit, __ATOMIC_SEQ_CST);
+    shared->vcpu[0].upcall_mask = 1;
+    t = timer_ticks;
+    r = poll_ports(port, 1, 0);
+    woke = xen_now();
+    report("poll_wakes_on_masked_port", r == 0 && (shared->evtchn_pending[word] & bit) && timer_ticks == t &&
+           woke - start > 5 * DEADLINE_AHEAD / 2);
+    __atomic_and_fetch(&shared->evtchn_pending[word], ~bit, __ATOMIC_SEQ_CST);
+    deadline = xen_now() + DEADLINE_AHEAD;
+    r = poll_ports(quiet, 1, deadline);
+    woke = xen_now();
+    report("poll_times_out_at_timeout", r == 0 && woke >= deadline && woke - deadline < WAKE_LATENESS);
+    report("poll_too_many_ports", poll_ports(quiet, 129, 0) == EINVAL);
+    __atomic_and_fetch(&shared->evtchn_pending[word], ~bit, __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(&shared->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
+    events_on();
     puts("oneshot: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
     return failed == 0;
 }

@@ -47,7 +47,8 @@ public final class LabGuests {
                     + " one, the guest's upcall mask defers them and unmasking delivers; bad event-channel calls are"
                     + " refused", IMAGE_NAME + " events"),
             new LabGuest("oneshot", "PV only: set_timer_op's one-shot deadline wakes SCHEDOP_block at the deadline,"
-                    + " between Xen's 10 ms ticks; a past deadline fires at once, 0 cancels", IMAGE_NAME + " oneshot"),
+                    + " between Xen's 10 ms ticks; a past deadline fires at once, 0 cancels; SCHEDOP_poll wakes on a polled"
+                    + " port or its timeout", IMAGE_NAME + " oneshot"),
             new LabGuest("evtspin", "hostile, PV only (the PV clispin): masks events (evtchn_upcall_mask) and spins"
                     + " for ms=N of system time; Xen's tick still preempts it, VIRQ_TIMER waits pending and arrives on"
                     + " unmask", IMAGE_NAME + " evtspin"),

@@ -291,7 +291,10 @@ final class Hypercalls {
         return 0;
     }
 
-    /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
+    /**
+     * SCHEDOP_yield (0), SCHEDOP_block (1), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }, SCHEDOP_poll
+     * (3) with struct sched_poll { ports, nr_ports, timeout u64 } ([X32] public/sched.h).
+     */
     private int schedOp(int command, int argument) throws GuestPointer {
         return switch (command) {
             case 0 -> {
@@ -306,8 +309,26 @@ final class Hypercalls {
                 xen.shutdown(read32(argument));
                 yield 0;
             }
+            case 3 -> poll(argument);
             default -> ENOSYS;
         };
+    }
+
+    /** At most this many ports per SCHEDOP_poll ([X32] common/schedule.c do_poll: more is -EINVAL). */
+    private static final int MAX_POLL_PORTS = 128;
+
+    private int poll(int argument) throws GuestPointer {
+        int list = read32(argument), count = read32(argument + 4);
+        long timeout = (read32(argument + 8) & 0xFFFFFFFFL) | (long) read32(argument + 12) << 32;
+        if (count < 0 || count > MAX_POLL_PORTS) {
+            return EINVAL;
+        }
+        int[] ports = new int[count];
+        for (int i = 0; i < count; i++) {
+            ports[i] = read32(list + i * 4);
+        }
+        xen.poll(ports, timeout);
+        return 0;
     }
 
     /**

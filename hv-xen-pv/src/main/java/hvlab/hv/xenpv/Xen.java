@@ -446,6 +446,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     @Override
     public void kick(int domainId) {
         Domain domain = domains.get(domainId - 1);
+        domain.events.stopPolling();
+        domain.pollDeadline = 0;
         if (domain.alive() && scheduler.wake(domain.vcpu)) {
             rescheduleDue = true;
         }
@@ -477,6 +479,21 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             scheduler.block(current.vcpu);
             rescheduleDue = true;
         }
+    }
+
+    /**
+     * SCHEDOP_poll: unless one of the ports is pending already, the vCPU sleeps, events left masked, until one of
+     * them goes pending (masked or not), any event would wake a blocked vCPU, or system time passes the timeout
+     * (0 = none); the guest checks again after ([X32] public/sched.h, common/schedule.c do_poll).
+     */
+    void poll(int[] ports, long timeout) {
+        if (current.events.pollPending(ports)) {
+            return;
+        }
+        scheduler.block(current.vcpu);
+        rescheduleDue = true;
+        current.pollDeadline = timeout;
+        programDeadlineTimer(cpu.nanos());
     }
 
     /** SCHEDOP_yield: the vCPU stays runnable behind the others of its priority. */
@@ -521,13 +538,19 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         programDeadlineTimer(now);
     }
 
-    /** The local APIC timer fired: each domain whose deadline has passed gets its VIRQ_TIMER (and wakes). */
+    /**
+     * The local APIC timer fired: each domain whose deadline has passed gets its VIRQ_TIMER (and wakes); each whose
+     * poll timed out wakes.
+     */
     private void deadlinesDue() {
         cpu.writePhysical32(LOCAL_APIC + LocalApic.EOI, 0);
         long now = cpu.nanos();
         for (Domain domain : domains) {
             if (domain.alive() && domain.timerDeadline != 0 && now >= domain.timerDeadline) {
                 fireDeadline(domain, now);
+            }
+            if (domain.alive() && domain.pollDeadline != 0 && now >= domain.pollDeadline) {
+                kick(domain.id); // the poll timed out: the vCPU wakes without an event
             }
         }
         programDeadlineTimer(now);
@@ -545,6 +568,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         for (Domain domain : domains) {
             if (domain.alive() && domain.timerDeadline != 0) {
                 earliest = Math.min(earliest, domain.timerDeadline);
+            }
+            if (domain.alive() && domain.pollDeadline != 0) {
+                earliest = Math.min(earliest, domain.pollDeadline);
             }
         }
         long count = earliest == Long.MAX_VALUE ? 0 : Math.clamp(earliest - now, 1, 0xFFFF_FFFFL);

@@ -120,14 +120,19 @@ class XenBootTest {
     /**
      * set_timer_op ([X32] public/xen.h; common/schedule.c do_set_timer_op): VIRQ_TIMER is sent when system time passes
      * the deadline, not at Xen's next 10 ms tick, and SCHEDOP_block (public/sched.h) wakes on it; a deadline already
-     * past fires at once; 0 cancels. Xen serves it with the local APIC timer, one shot to the earliest deadline.
+     * past fires at once; 0 cancels. Xen serves it with the local APIC timer, one shot to the earliest deadline,
+     * which also ends SCHEDOP_poll's timeout.
      */
     @Test
-    void setTimerOpDeadlinesAreServedAtTheDeadline() throws Exception {
+    void setTimerOpDeadlinesAndPollTimeoutsAreServedOnTime() throws Exception {
         Run pv = runPv("oneshot");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS block_wakes_at_deadline",
                 "PASS past_deadline_fires_at_once", "PASS past_deadline_delivered_on_unmask",
                 "PASS cancelled_deadline_leaves_periodic_tick", "lab: done status=pass");
+        // SCHEDOP_poll (public/sched.h): a pending port returns at once; a masked polled port going pending wakes
+        // the vCPU without an upcall; the timeout wakes it at the timeout; more than 128 ports is -EINVAL
+        assertThat(pv.console()).contains("PASS poll_returns_at_once_when_pending", "PASS poll_wakes_on_masked_port",
+                "PASS poll_times_out_at_timeout", "PASS poll_too_many_ports");
         assertThat(pv.machine().statistics()).anySatisfy(v -> assertThat(v.key()).isEqualTo("external 0xf0"));
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
