@@ -20,21 +20,7 @@ typedef unsigned int size_t;
 #define EXIT_FAILURE_V 0x11
 #define EXIT_PANIC_V   0x12
 
-/* GDT selectors. */
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
-#define SEL_UCODE 0x1B
-#define SEL_UDATA 0x23
-#define SEL_TSS   0x28
-#define SEL_TEST_LIMIT 0x30   /* data, DPL 0, byte granular, limit 0x1234 */
-#define SEL_TEST_XONLY 0x38   /* execute-only code, DPL 0 */
-#define SEL_TEST_RONLY 0x40   /* read-only data, DPL 0 */
-#define SEL_CALLGATE   0x48   /* selftest: 32-bit call gate, DPL 3, one parameter, to a ring-0 routine */
-#define SEL_TASK       0x50   /* selftest: TSS of a test task */
-#define SEL_TASKGATE   0x58   /* selftest: task gate to SEL_TASK */
-#define SEL_DFTASK     0x60   /* selftest: TSS of the #DF handler task (IDT vector 8 is a task gate to it) */
-#define SEL_BADTSS     0x68   /* selftest: a TSS descriptor whose limit is below 67H */
-#define GDT_ENTRIES 14
+#include "descriptors.h"   /* GDT selectors */
 
 /* Interrupt vectors. */
 #define VEC_IRQ0    0x20

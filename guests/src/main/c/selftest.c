@@ -718,39 +718,21 @@ static void test_exceptions(void) {
 
 /* ---------------------------------------------------------------- descriptor-table instructions */
 
-static u32 lar(u32 sel, u32 *zf) {
-    u32 r = 0xFFFFFFFF, f;
-    __asm__ volatile("larl %[s], %[r]\n\tpushfl\n\tpopl %[f]" : [r] "+r"(r), [f] "=r"(f) : [s] "r"(sel) : "cc");
-    *zf = !!(f & ZF);
-    return r;
-}
-static u32 lsl(u32 sel, u32 *zf) {
-    u32 r = 0xFFFFFFFF, f;
-    __asm__ volatile("lsll %[s], %[r]\n\tpushfl\n\tpopl %[f]" : [r] "+r"(r), [f] "=r"(f) : [s] "r"(sel) : "cc");
-    *zf = !!(f & ZF);
-    return r;
-}
-static u32 verr(u32 sel) { u32 f; __asm__ volatile("verr %w[s]\n\tpushfl\n\tpopl %[f]" : [f] "=r"(f) : [s] "r"(sel) : "cc"); return !!(f & ZF); }
-static u32 verw(u32 sel) { u32 f; __asm__ volatile("verw %w[s]\n\tpushfl\n\tpopl %[f]" : [f] "=r"(f) : [s] "r"(sel) : "cc"); return !!(f & ZF); }
 
 void test_descriptors(void) {
-    u32 z1, z2, z3, z4, z5, z6;
-    /* LAR keeps dword 2 of the descriptor masked by 00FxFF00H; bits 19:16 are left out of the compare */
-    u32 a1 = lar(SEL_KCODE, &z1) & 0x00F0FF00, a2 = lar(SEL_TSS, &z2) & 0x00F0FF00, a3 = lar(SEL_TEST_LIMIT, &z3) & 0x00F0FF00;
-    u32 a4 = lar(0, &z4), a5 = lar(0x100, &z5), a6 = lar(SEL_UDATA, &z6) & 0x00F0FF00;
-    int ok = z1 && a1 == 0x00C09B00 && z2 && a2 == 0x00008B00 && z3 && a3 == 0x00409300 && !z4 && a4 == 0xFFFFFFFF &&
-             !z5 && a5 == 0xFFFFFFFF && z6 && a6 == 0x00C0F300;
-    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u beyond=%u udata=%u/0x%x", z1, a1, z2, a2, z3, a3, z4, z5, z6, a6);
+    struct lar_probe a;
+    int ok = lar_as_loaded(&a);
+    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u beyond=%u udata=%u/0x%x", a.z[0], a.a[0], a.z[1],
+                    a.a[1], a.z[2], a.a[2], a.z[3], a.z[4], a.z[5], a.a[5]);
     report("lar", ok);
-    u32 l1 = lsl(SEL_KCODE, &z1), l2 = lsl(SEL_TSS, &z2), l3 = lsl(SEL_TEST_LIMIT, &z3), l4 = lsl(0, &z4);
-    ok = z1 && l1 == 0xFFFFFFFF && z2 && l2 == sizeof(struct tss) - 1 && z3 && l3 == 0x1234 && !z4 && l4 == 0xFFFFFFFF;
-    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u", z1, l1, z2, l2, z3, l3, z4);
+    struct lsl_probe l;
+    ok = lsl_as_loaded(&l, sizeof(struct tss) - 1);
+    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u", l.z[0], l.l[0], l.z[1], l.l[1], l.z[2], l.l[2],
+                    l.z[3]);
     report("lsl", ok);
-    u32 v = verr(SEL_KCODE) | verw(SEL_KCODE) << 1 | verr(SEL_KDATA) << 2 | verw(SEL_KDATA) << 3 |
-            verr(SEL_TEST_XONLY) << 4 | verw(SEL_TEST_XONLY) << 5 | verr(SEL_TEST_RONLY) << 6 |
-            verw(SEL_TEST_RONLY) << 7 | verr(SEL_TSS) << 8 | verr(0) << 9 | verr(0x100) << 10;
-    if (v != 0x4D) DETAIL("got 0x%x want 0x4d", v);
-    report("verr_verw", v == 0x4D);
+    u32 v = verr_verw_bits();
+    if (v != VERR_VERW_WANT) DETAIL("got 0x%x want 0x4d", v);
+    report("verr_verw", v == VERR_VERW_WANT);
 
     struct { u16 limit; u32 base; } __attribute__((packed)) g, i;
     __asm__ volatile("sgdt %0" : "=m"(g));

@@ -48,23 +48,6 @@ t_enter0:
     popl %ebp
     ret
 
-/* Ring 0 through the call gate SEL_CALLGATE (one parameter): records CPL, ESP and the five words the CPU
-   pushed on the TSS stack (EIP, CS, the parameter, ESP, SS), then returns to the caller's ring, releasing the
-   parameter on both stacks. */
-    .globl t_gate_target
-t_gate_target:
-    movl %cs, %eax
-    andl $3, %eax
-    movl %eax, gate_rec
-    movl %esp, gate_rec+4
-    movl $0, %ecx
-1:  movl (%esp,%ecx,4), %eax
-    movl %eax, gate_rec+8(,%ecx,4)
-    incl %ecx
-    cmpl $5, %ecx
-    jb 1b
-    lret $4
-
 /* Test tasks, each with its own TSS and stack. task_rec: TR, EFLAGS, CR0, the high dwords of the descriptors
    of SEL_TSS and SEL_TASK, and a run count. */
 .macro TASK_RECORD
@@ -143,9 +126,8 @@ fake_frame:
     .long 0xCAFE0001, 0xCAFE0002, 0xCAFE0003
 
     .bss
-    .globl gate_rec, task_rec, df_rec, df_resume_eip
+    .globl task_rec, df_rec, df_resume_eip
     .align 4
-gate_rec:       .space 28
 task_rec:       .space 24
 df_rec:         .space 16
 df_resume_eip:  .space 4

@@ -22,6 +22,7 @@ hypercall_page:
 /* Trap entries Xen bounces to (section 10): the frame is EIP, CS (+ saved mask in bits 23:16), EFLAGS, [ESP, SS];
    exceptions with an error code have it below EIP, a page fault also CR2 below that (the paper's frame). */
     .globl syscall_entry, fault_entry_noerr, fault_entry_err, divide_entry, page_fault_entry, event_entry
+    .globl int81_entry
 /* The event callback (section 11): Xen masked events and built EIP, CS+mask, EFLAGS on this stack. */
 event_entry:
     pushl %ds
@@ -84,6 +85,23 @@ fault_entry_err:
     addl $4, %esp                   /* the error code */
     iret
 
+/* INT 0x81 from ring 3 (robin-irvine): records where Xen built the frame and its five words (EIP, CS with the
+   saved event mask in bits 23:16, EFLAGS, ESP, SS) and the snippet's EBX, as native's handler does; IRET to ring 3. */
+int81_entry:
+    movl %esp, test3_frame
+    pushl %eax
+    pushl %ecx
+    xorl %ecx, %ecx
+1:  movl 8(%esp,%ecx,4), %eax
+    movl %eax, test3_words(,%ecx,4)
+    incl %ecx
+    cmpl $5, %ecx
+    jb 1b
+    movl %ebx, test3_words+20
+    popl %ecx
+    popl %eax
+    iret
+
 /* u32 user_call(void (*fn)(void), u32 user_esp, u32 arg): runs fn in ring 3 with EAX = arg, as native's
    user_call does; back here through user_return. */
     .globl user_call, user_return
@@ -122,6 +140,9 @@ user_return:
 
     .data
 saved_esp: .long 0
+    .globl test3_frame, test3_words
+test3_frame: .long 0
+test3_words: .fill 6, 4, 0
     .bss
     .align 4096
 kstack: .space 16384

@@ -2,6 +2,7 @@
    console, traps, stacks and shutdown go through hypercalls (../shared/reference/xen-pv-abi.md). */
 #include "xen.h"
 #include "../callret.h"
+#include "../descriptors.h"
 
 #define SYS_EXIT   1
 #define SYS_FORK   2
@@ -17,7 +18,7 @@ extern void syscall_return(void);
 void swtch(u32 *save_esp, u32 new_esp);          /* ../swtch.S */
 void user_forkwait(u32 iterations), user_compute(u32 iterations);   /* native's ring-3 programs (user_*.c) */
 extern void syscall_entry(void), fault_entry_noerr(void), fault_entry_err(void), divide_entry(void),
-    page_fault_entry(void), event_entry(void);
+    page_fault_entry(void), event_entry(void), int81_entry(void);
 extern char shared_info_page[];
 u32 user_call(void (*fn)(void), u32 user_esp, u32 arg);
 extern char __user_start[], __user_end[];
@@ -203,6 +204,11 @@ void pv_page_fault(struct pf_frame *f) {
 }
 
 void pv_fault(struct fault_frame *f) {
+    if (expect_armed && (f->cs & 3) == 3) {   /* an expected fault in ring 3 ends the user_call */
+        expect_armed = 0;
+        frec.count++; frec.err = f->err; frec.eip = f->eip; frec.cs = f->cs; frec.cr2 = 0;
+        user_return(UC_FAULTED);
+    }
     if (expect_armed && fixup_eip) {   /* an expected #GP (or #UD) in ring 1 */
         expect_armed = 0;
         frec.count++; frec.err = f->err; frec.eip = f->eip; frec.cs = f->cs; frec.cr2 = 0;
@@ -220,10 +226,12 @@ void pv_fault(struct fault_frame *f) {
 
 static struct trap_info traps[] = {
     { 0, 0, FLAT_KERNEL_CS, (u32)divide_entry },
+    { 3, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },   /* the kernel's own: DPL 0, as native's IDT */
     { 6, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },
     { 13, 0, FLAT_KERNEL_CS, (u32)fault_entry_err },
     { 14, 0, FLAT_KERNEL_CS, (u32)page_fault_entry },
     { 0x80, 3, FLAT_KERNEL_CS, (u32)syscall_entry },
+    { 0x81, 3, FLAT_KERNEL_CS, (u32)int81_entry },      /* robin-irvine's DPL 3 gate */
     { 0, 0, 0, 0 },
 };
 
@@ -744,6 +752,126 @@ static int hvmem(void) {
     return failed == 0;
 }
 
+/* ---- robin-irvine: the PV port of native's hostile workload, with its check names and expectations, which are
+   what a kernel that believes it runs in ring 0 must see. It installs native's GDT through set_gdt (Xen raises the
+   DPL-0 descriptors to DPL 1, cuts limits below its area, keeps the TSS out and points the call gate at ring 1) and
+   loads no IDT, LDT or TSS of its own (the trap table is its IDT); "cli" is its event mask. Each check Xen's ring
+   compression shows through fails, and the TCK names the instruction that leaked (KnownLimits). ---- */
+
+struct probe {
+    u16 gdt_limit; u32 gdt_base;
+    u16 idt_limit; u32 idt_base;
+    u32 ldtr, tr, msw, eflags, cs_mov, cs_push;
+} __attribute__((packed));
+void probe(struct probe *rec);                                       /* native's utests.S, any CPL */
+extern void u_probe(void), u_int20(void), u_int3(void), u_int81(void), u_int81_after(void), u_popf(void),
+    u_lar(void), u_callgate(void), u_callgate_ret(void), t_gate_target(void);
+extern volatile u32 test3_frame, test3_words[6], gate_rec[7];
+#define EFLAGS_IF    0x200
+#define EFLAGS_IOPL3 0x3000
+#define OWN_LINEAR_END 0xFC000000u   /* a table of the kernel's own lies below Xen's 64 MiB */
+
+static u32 read_cr0(void) { u32 v; __asm__ volatile("movl %%cr0, %0" : "=r"(v)); return v; }   /* Xen emulates it */
+
+/* PASS, or FAIL with what the instruction showed instead. */
+static void showed(const char *name, int ok, u32 seen) {
+    if (ok) { check(name, 1, 1); return; }
+    failed++;
+    puts("FAIL "); puts(name); puts(" shows "); put_hex(seen); puts("\n");
+}
+
+static void check_probe(const char *ring, const struct probe *p, u32 rpl, u32 eflags) {
+    char name[40];
+    struct { const char *insn; int ok; u32 seen; } r[] = {
+        { "sgdt", p->gdt_base < OWN_LINEAR_END && p->gdt_limit == GDT_ENTRIES * 8 - 1, p->gdt_base },
+        { "sidt", p->idt_base < OWN_LINEAR_END && p->idt_limit == 256 * 8 - 1, p->idt_base },
+        { "sldt", p->ldtr == 0, p->ldtr },
+        { "str", p->tr == 0, p->tr },
+        { "smsw", p->msw == (read_cr0() & 0xFFFF), p->msw },
+        { "pushf_if_iopl", (p->eflags & (EFLAGS_IF | EFLAGS_IOPL3)) == eflags, p->eflags },
+        { "mov_cs_rpl", (p->cs_mov & 3) == rpl, p->cs_mov },
+        { "push_cs_rpl", (p->cs_push & 3) == rpl, p->cs_push },
+    };
+    for (u32 i = 0; i < sizeof r / sizeof r[0]; i++) {
+        u32 n = 0;
+        for (const char *c = ring; *c; c++) name[n++] = *c;
+        name[n++] = '_';
+        for (const char *c = r[i].insn; *c; c++) name[n++] = *c;
+        name[n] = 0;
+        showed(name, r[i].ok, r[i].seen);
+    }
+}
+
+/* Native's GDT (kernel.c gdt_init, accessed bits preset) but for the TSS, which Xen refuses in a guest's GDT. */
+static void lab_gdt_install(void) {
+    u32 pfn = alloc_pfn(), gate = (u32)t_gate_target;
+    static const u32 flat[][3] = { { 1, 0x0000FFFFu, 0x00CF9B00u }, { 2, 0x0000FFFFu, 0x00CF9300u },
+        { 3, 0x0000FFFFu, 0x00CFFB00u }, { 4, 0x0000FFFFu, 0x00CFF300u }, { 6, 0x00001234u, 0x00409300u },
+        { 7, 0x0000FFFFu, 0x00CF9900u }, { 8, 0x0000FFFFu, 0x00CF9100u } };
+    windows(&pfn, 1);
+    u32 *d = (u32 *)WINDOW(0);
+    for (u32 i = 0; i < 1024; i++) d[i] = 0;
+    for (u32 i = 0; i < sizeof flat / sizeof flat[0]; i++) { d[flat[i][0] * 2] = flat[i][1]; d[flat[i][0] * 2 + 1] = flat[i][2]; }
+    d[SEL_CALLGATE / 4] = (gate & 0xFFFF) | SEL_KCODE << 16;             /* 32-bit call gate, DPL 3, 1 parameter */
+    d[SEL_CALLGATE / 4 + 1] = (gate & 0xFFFF0000u) | 0xEC00 | 1;
+    windows(0, 1);
+    u32 frames[1] = { mfn_of(pfn) };
+    if (hypercall3(HYPERVISOR_set_gdt, (u32)frames, GDT_ENTRIES, 0) != 0) panic("set_gdt refused the lab GDT");
+}
+
+static int robin_irvine(void) {
+    u32 stack = alloc_pfn();
+    if (update_va_mapping(TVA(9), mfn_of(stack) << 12 | 0x27, 2) != 0) panic("update_va_mapping refused");
+    user_stack_top = TVA(10);
+    lab_gdt_install();
+    struct probe p;
+    shared->vcpu[0].upcall_mask = 1;   /* native's cli */
+    probe(&p);
+    events_on();
+    check_probe("ring0", &p, 0, 0);
+    u32 f;   /* POPF "at CPL 0" clears IF and sets IOPL */
+    __asm__ volatile("pushfl\n\tpushl %1\n\tpopfl\n\tpushfl\n\tpopl %0\n\tpopfl" : "=r"(f) : "r"(0x2 | EFLAGS_IOPL3) : "cc");
+    showed("ring0_popf_if_iopl", (f & (EFLAGS_IF | EFLAGS_IOPL3)) == EFLAGS_IOPL3, f);
+    u32 rec = user_call(u_probe, user_stack_top, 0);
+    report("ring3_probe_ran", rec != UC_FAULTED);
+    if (rec != UC_FAULTED) check_probe("ring3", (const struct probe *)rec, 3, EFLAGS_IF);
+
+    struct lar_probe a;
+    int ok = lar_as_loaded(&a);
+    showed("lar", ok, a.a[0]);
+    struct lsl_probe l;
+    ok = lsl_as_loaded(&l, 0x67);
+    showed("lsl", ok, l.l[0]);
+    u32 v = verr_verw_bits();
+    showed("verr_verw", v == VERR_VERW_WANT, v);
+    probe(&p);
+    showed("sgdt_sidt", p.gdt_base < OWN_LINEAR_END && p.gdt_limit == GDT_ENTRIES * 8 - 1 &&
+           p.idt_base < OWN_LINEAR_END && p.idt_limit == 256 * 8 - 1, p.gdt_base);
+    showed("smsw_str", p.msw == (read_cr0() & 0xFFFF) && p.tr == 0, p.tr);
+
+    report("ring3_int_dpl0_gate_gp", ufaulted(u_int20, 0, 0x20 << 3 | 2, u_int20, 0));
+    report("ring3_int3_dpl0_gate_gp", ufaulted(u_int3, 0, 3 << 3 | 2, u_int3, 0));
+    test3_frame = 0;
+    u32 r = user_call(u_int81, user_stack_top, 0), esp0 = (u32)trap_stack_top;
+    report("ring3_interrupt_tss_stack_and_iret", r == 3 && test3_frame == esp0 - 20 &&
+           test3_words[0] == (u32)u_int81_after && (test3_words[1] & 0xFFFF) == FLAT_USER_CS &&
+           test3_words[3] == test3_words[5] && test3_words[4] == FLAT_USER_DS && (test3_words[2] & EFLAGS_IF));
+    r = user_call(u_popf, user_stack_top, 0);
+    report("ring3_popf_if_iopl_unchanged", r != UC_FAULTED && (r & EFLAGS_IF) && !(r & EFLAGS_IOPL3));
+    r = user_call(u_lar, user_stack_top, 0);
+    showed("ring3_lar_privilege", r == 0x00C0FB02, r);
+
+    r = user_call(u_callgate, user_stack_top, 0);
+    showed("callgate_ring3_to_ring0_frame", gate_rec[0] == 0 && gate_rec[1] == esp0 - 20 &&
+           gate_rec[2] == (u32)u_callgate_ret && gate_rec[3] == FLAT_USER_CS && gate_rec[4] == 0xABCD &&
+           gate_rec[5] == user_stack_top - 4 && gate_rec[6] == FLAT_USER_DS, gate_rec[0]);
+    showed("callgate_ret_to_ring3", r == 0x13, r);
+    update_va_mapping(TVA(9), 0, 2);
+    free_pfn(stack);
+    puts("robin-irvine: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
 /* The kernel's pages supervisor-only but for the .user pages ring 3 runs (the domain builder maps the boot region
    user-accessible): one mmu_update batch over the bootstrap L1, each entry changing only U/S, which Xen takes
    without revalidation ([X32] mod_l1_entry). */
@@ -779,6 +907,127 @@ static int events(void) {
     bind[0] = 99;
     check("bind_bad_virq", hypercall3(HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (u32)bind, 0), EINVAL);
     puts("events: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
+/* vcpu_info.time's system time and the TSC value Xen stamped it at ([X32] public/xen.h vcpu_time_info): retried
+   while Xen is updating them (odd version) or updated them meanwhile, so the halves and the pair belong together. */
+static u64 time_snapshot(u64 *stamp) {
+    struct vcpu_info *v = &shared->vcpu[0];
+    u32 version;
+    u64 t;
+    do {
+        version = v->time_version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        t = v->system_time;
+        *stamp = v->tsc_timestamp;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((version & 1) || version != v->time_version);
+    return t;
+}
+
+static u64 system_time(void) { u64 stamp; return time_snapshot(&stamp); }
+
+/* evtspin: the PV counterpart of clispin. With events masked (evtchn_upcall_mask, the PV kernel's CLI) the guest
+   spins for ms=N of system time: Xen's tick still preempts it (the guest cannot mask Xen's interrupts, only defer
+   its own events), the system time kept advancing, VIRQ_TIMER waits pending, and it is delivered as soon as the
+   guest unmasks. */
+#define SPIN_LIMIT 100000000u
+static int evtspin(u32 ms) {
+    struct vcpu_info *v = &shared->vcpu[0];
+    v->upcall_mask = 1;
+    u32 ticks = timer_ticks, i;
+    u64 first = system_time(), now = first, span = (u64)ms * 1000000u;
+    for (i = 0; i < SPIN_LIMIT && now - first < span; i++) now = system_time();
+    report("system_time_kept_advancing", now - first >= span);
+    report("timer_virq_held_while_masked", timer_ticks == ticks);
+    report("timer_virq_pending", v->upcall_pending && (shared->evtchn_pending[timer_port / 32] >> timer_port % 32 & 1));
+    events_on();
+    report("timer_virq_delivered_on_unmask", timer_ticks != ticks);
+    puts("evtspin: masked for "); put_dec(ms); puts(" ms of system time\n");
+    puts("evtspin: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
+    return failed == 0;
+}
+
+/* Now in ns: system time plus the TSC ticks since Xen stamped it (one tick per ns here: mul 0.5, shift 1). */
+static u64 xen_now(void) {
+    u64 stamp, t = time_snapshot(&stamp);
+    return t + (rdtsc() - stamp);
+}
+
+struct sched_poll { u32 *ports, nr_ports; u64 timeout; };   /* public/sched.h: timeout at offset 8 */
+static long poll_ports(u32 *ports, u32 n, u64 timeout) {
+    struct sched_poll p = { ports, n, timeout };
+    return hypercall3(HYPERVISOR_sched_op, SCHEDOP_poll, (u32)&p, 0);
+}
+
+static void set_timer(u64 deadline) { hypercall3(HYPERVISOR_set_timer_op, (u32)deadline, (u32)(deadline >> 32), 0); }
+
+/* Sleeps until the next VIRQ_TIMER (masked between the check and SCHEDOP_block, which unmasks); returns when. */
+static u64 sleep_until_timer(void) {
+    u32 t = timer_ticks;
+    shared->vcpu[0].upcall_mask = 1;
+    while (timer_ticks == t) {
+        hypercall3(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0);
+        shared->vcpu[0].upcall_mask = 1;
+    }
+    u64 now = xen_now();
+    events_on();
+    return now;
+}
+
+/* oneshot: SCHEDOP_poll below, and set_timer_op's one-shot deadline ([X32] public/xen.h, common/schedule.c do_set_timer_op): VIRQ_TIMER is
+   sent when system time passes it, between Xen's 10 ms ticks, and SCHEDOP_block wakes on it; a deadline already
+   past fires at once; 0 cancels, leaving the periodic tick. Each starts just after a tick. */
+#define DEADLINE_AHEAD 2500000u   /* 2.5 ms: a quarter of a tick */
+#define WAKE_LATENESS  100000u    /* 0.1 ms: Xen's entry, the upcall and the guest's return from block */
+static int oneshot(void) {
+    u64 start = sleep_until_timer(), deadline = start + DEADLINE_AHEAD;
+    set_timer(deadline);
+    u64 woke = sleep_until_timer();
+    if (!(woke >= deadline && woke - deadline < WAKE_LATENESS)) {
+        puts("oneshot: woke "); put_dec(woke - start); puts(" ns after the tick\n");
+    }
+    report("block_wakes_at_deadline", woke >= deadline && woke - deadline < WAKE_LATENESS);
+    shared->vcpu[0].upcall_mask = 1;
+    u32 t = timer_ticks;
+    set_timer(xen_now() - 1000);
+    report("past_deadline_fires_at_once", shared->vcpu[0].upcall_pending && timer_ticks == t);
+    events_on();
+    report("past_deadline_delivered_on_unmask", timer_ticks != t);
+    start = sleep_until_timer();
+    set_timer(start + DEADLINE_AHEAD);
+    set_timer(0);
+    woke = sleep_until_timer();
+    report("cancelled_deadline_leaves_periodic_tick", woke - start > 5 * DEADLINE_AHEAD / 2);
+
+    /* SCHEDOP_poll ([X32] public/sched.h): at once when a polled port is pending; else asleep, events masked, until a
+       polled port goes pending, masked or not, or system time passes the timeout */
+    u32 port[1] = { timer_port }, quiet[1] = { 1000 }, word = timer_port / 32, bit = 1u << timer_port % 32;
+    shared->vcpu[0].upcall_mask = 1;
+    set_timer(xen_now() - 1000);
+    start = xen_now();
+    long r = poll_ports(port, 1, 0);
+    report("poll_returns_at_once_when_pending", r == 0 && xen_now() - start < WAKE_LATENESS);
+    events_on();
+    start = sleep_until_timer();
+    __atomic_or_fetch(&shared->evtchn_mask[word], bit, __ATOMIC_SEQ_CST);
+    shared->vcpu[0].upcall_mask = 1;
+    t = timer_ticks;
+    r = poll_ports(port, 1, 0);
+    woke = xen_now();
+    report("poll_wakes_on_masked_port", r == 0 && (shared->evtchn_pending[word] & bit) && timer_ticks == t &&
+           woke - start > 5 * DEADLINE_AHEAD / 2);
+    __atomic_and_fetch(&shared->evtchn_pending[word], ~bit, __ATOMIC_SEQ_CST);
+    deadline = xen_now() + DEADLINE_AHEAD;
+    r = poll_ports(quiet, 1, deadline);
+    woke = xen_now();
+    report("poll_times_out_at_timeout", r == 0 && woke >= deadline && woke - deadline < WAKE_LATENESS);
+    report("poll_too_many_ports", poll_ports(quiet, 129, 0) == EINVAL);
+    __atomic_and_fetch(&shared->evtchn_pending[word], ~bit, __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(&shared->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
+    events_on();
+    puts("oneshot: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
     return failed == 0;
 }
 
@@ -955,12 +1204,15 @@ void pv_main(struct start_info *start) {
     else if (same(w, "compute")) ok = bench_compute(option("iterations", 150));
     else if (same(w, "wildmem")) ok = wildmem();
     else if (same(w, "hvmem")) ok = hvmem();
+    else if (same(w, "robin-irvine")) ok = robin_irvine();
     else if (same(w, "attacks")) ok = attacks();
     else if (same(w, "events")) ok = events();
     else if (same(w, "ping")) ok = ping(option("iterations", 1000));
     else if (same(w, "pong")) ok = pong(option("iterations", 1000));
     else if (same(w, "intruder")) ok = intruder();
     else if (same(w, "crash")) ok = crash();
+    else if (same(w, "oneshot")) ok = oneshot();
+    else if (same(w, "evtspin")) ok = evtspin(option("ms", 50));
     else if (same(w, "fpustate")) ok = fpustate(option("iterations", 100));
     else { puts("lab: unknown workload\n"); ok = 0; }
     shared->vcpu[0].upcall_mask = 1;

@@ -42,6 +42,7 @@ struct mmuext_op { u32 cmd, arg1, arg2; };
 struct xen_memory_reservation { u32 *extent_start; u32 nr_extents, extent_order, address_bits; u16 domid; };
 
 #define SCHEDOP_block 1
+#define SCHEDOP_poll  3
 #define EVTCHNOP_bind_interdomain 0
 #define EVTCHNOP_bind_virq 1
 #define EVTCHNOP_close     3

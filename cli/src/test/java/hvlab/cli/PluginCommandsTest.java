@@ -95,6 +95,15 @@ class PluginCommandsTest {
         assertThat(result.console()).contains("hello from the hvlab lab kernel");
     }
 
+    @Test
+    void severalGuestsUnderAPluginWithoutMultipleDomainsAreRefused() {
+        Result result = hvlab(List.of(), "run", "--hypervisor", GOOD_MODULAR, "--guest", "lab:hello", "--guest",
+                "lab:hello");
+        assertThat(result.status()).isEqualTo(2);
+        assertThat(result.err()).contains("'" + GOOD_MODULAR + "' runs one guest");
+        assertOnlyMessages(result);
+    }
+
     /** Every line on stderr is one of hvlab's own: no stack trace. */
     private static void assertOnlyMessages(Result result) {
         assertThat(result.err().lines()).allSatisfy(line -> assertThat(line).startsWith("hvlab: "));

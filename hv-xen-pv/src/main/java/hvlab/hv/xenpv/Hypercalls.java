@@ -79,7 +79,7 @@ final class Hypercalls {
                 case MMUEXT_OP -> mmuextOp(a1, a2, a3, a4);
                 case SCHED_OP -> schedOp(a1, a2);
                 case SET_TIMER_OP -> {
-                    xen.domain().timerDeadline = (a1 & 0xFFFFFFFFL) | (long) a2 << 32;
+                    xen.setTimer((a1 & 0xFFFFFFFFL) | (long) a2 << 32);
                     yield 0;
                 }
                 case EVENT_CHANNEL_OP -> eventChannelOp(a1, a2);
@@ -291,7 +291,10 @@ final class Hypercalls {
         return 0;
     }
 
-    /** SCHEDOP_yield (0), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }. */
+    /**
+     * SCHEDOP_yield (0), SCHEDOP_block (1), SCHEDOP_shutdown (2) with struct sched_shutdown { reason }, SCHEDOP_poll
+     * (3) with struct sched_poll { ports, nr_ports, timeout u64 } ([X32] public/sched.h).
+     */
     private int schedOp(int command, int argument) throws GuestPointer {
         return switch (command) {
             case 0 -> {
@@ -306,8 +309,26 @@ final class Hypercalls {
                 xen.shutdown(read32(argument));
                 yield 0;
             }
+            case 3 -> poll(argument);
             default -> ENOSYS;
         };
+    }
+
+    /** At most this many ports per SCHEDOP_poll ([X32] common/schedule.c do_poll: more is -EINVAL). */
+    private static final int MAX_POLL_PORTS = 128;
+
+    private int poll(int argument) throws GuestPointer {
+        int list = read32(argument), count = read32(argument + 4);
+        long timeout = (read32(argument + 8) & 0xFFFFFFFFL) | (long) read32(argument + 12) << 32;
+        if (count < 0 || count > MAX_POLL_PORTS) {
+            return EINVAL;
+        }
+        int[] ports = new int[count];
+        for (int i = 0; i < count; i++) {
+            ports[i] = read32(list + i * 4);
+        }
+        xen.poll(ports, timeout);
+        return 0;
     }
 
     /**

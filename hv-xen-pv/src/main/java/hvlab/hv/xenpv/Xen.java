@@ -11,6 +11,7 @@ import hvlab.hw.boot.BootImageException;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.HypervisorEntry;
 import hvlab.hw.cpu.InterruptFrame;
+import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.RunOutcome;
@@ -25,6 +26,7 @@ import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
 
 import java.nio.charset.StandardCharsets;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,6 +76,11 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     /** Guest entries of Xen's GDT installed now (the loaded domain's set_gdt). */
     private int installedGdtEntries;
     static final int TIMER_VECTOR = 0x20;
+    /** The local APIC timer's vector: Xen's one-shot timer for set_timer_op deadlines (its singleshot_timer). */
+    static final int DEADLINE_VECTOR = 0xF0;
+    private static final int LOCAL_APIC = 0xFEE00000;
+    /** set_timer_op: a deadline more than 2^50 ns ahead or negative becomes now + 100 ms ([X32] do_set_timer_op). */
+    private static final long FAR_DEADLINE = 1L << 50, SUBSTITUTE_DEADLINE = 100_000_000L;
     /** Xen's periodic tick, as PV vCPUs get by default: 10 ms ([X32] domain.c), from the PIT (1193182 / 11932). */
     private static final int PIT_DIVISOR = 11932;
     /** Event-channel operations refused on an interdomain or unbound port: a reach for another domain's channel. */
@@ -155,6 +162,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         cpu.enterFlatProtectedMode(0, 0, 0);
         machine.platform().localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves
         startTimer();
+        cpu.writePhysical32(LOCAL_APIC + LocalApic.TIMER_DIVIDE, 0xB); // divide by 1: a count per ns
+        cpu.writePhysical32(LOCAL_APIC + LocalApic.LVT_TIMER, DEADLINE_VECTOR); // one-shot, idle until a deadline
         buildXen();
         DomainBuilder builder = new DomainBuilder(memory, frames, mm);
         for (int k = 0; k < images.size(); k++) {
@@ -437,6 +446,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     @Override
     public void kick(int domainId) {
         Domain domain = domains.get(domainId - 1);
+        domain.events.stopPolling();
+        domain.pollDeadline = 0;
         if (domain.alive() && scheduler.wake(domain.vcpu)) {
             rescheduleDue = true;
         }
@@ -470,6 +481,21 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         }
     }
 
+    /**
+     * SCHEDOP_poll: unless one of the ports is pending already, the vCPU sleeps, events left masked, until one of
+     * them goes pending (masked or not), any event would wake a blocked vCPU, or system time passes the timeout
+     * (0 = none); the guest checks again after ([X32] public/sched.h, common/schedule.c do_poll).
+     */
+    void poll(int[] ports, long timeout) {
+        if (current.events.pollPending(ports)) {
+            return;
+        }
+        scheduler.block(current.vcpu);
+        rescheduleDue = true;
+        current.pollDeadline = timeout;
+        programDeadlineTimer(cpu.nanos());
+    }
+
     /** SCHEDOP_yield: the vCPU stays runnable behind the others of its priority. */
     void yield() {
         rescheduleDue = true;
@@ -492,10 +518,63 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             }
             writeSystemTime(domain, now);
             domain.events.raiseVirq(EventChannels.VIRQ_TIMER);
-            if (domain.timerDeadline != 0 && now >= domain.timerDeadline) {
-                domain.timerDeadline = 0;
+        }
+    }
+
+    /**
+     * set_timer_op: a one-shot VIRQ_TIMER when system time passes {@code deadline} (ns), besides the periodic tick;
+     * 0 cancels, a deadline already past fires at once, a negative or absurdly far one becomes now + 100 ms ([X32]
+     * common/schedule.c do_set_timer_op; ../shared/reference/xen-pv-abi.md section 12).
+     */
+    void setTimer(long deadline) {
+        long now = cpu.nanos();
+        if (deadline < 0 || deadline - now > FAR_DEADLINE) {
+            deadline = now + SUBSTITUTE_DEADLINE;
+        }
+        current.timerDeadline = deadline;
+        if (deadline != 0 && deadline <= now) {
+            fireDeadline(current, now);
+        }
+        programDeadlineTimer(now);
+    }
+
+    /**
+     * The local APIC timer fired: each domain whose deadline has passed gets its VIRQ_TIMER (and wakes); each whose
+     * poll timed out wakes.
+     */
+    private void deadlinesDue() {
+        cpu.writePhysical32(LOCAL_APIC + LocalApic.EOI, 0);
+        long now = cpu.nanos();
+        for (Domain domain : domains) {
+            if (domain.alive() && domain.timerDeadline != 0 && now >= domain.timerDeadline) {
+                fireDeadline(domain, now);
+            }
+            if (domain.alive() && domain.pollDeadline != 0 && now >= domain.pollDeadline) {
+                kick(domain.id); // the poll timed out: the vCPU wakes without an event
             }
         }
+        programDeadlineTimer(now);
+    }
+
+    private void fireDeadline(Domain domain, long now) {
+        domain.timerDeadline = 0;
+        writeSystemTime(domain, now);
+        domain.events.raiseVirq(EventChannels.VIRQ_TIMER);
+    }
+
+    /** The local APIC's one-shot count runs to the earliest deadline of any domain; 0 stops it when there is none. */
+    private void programDeadlineTimer(long now) {
+        long earliest = Long.MAX_VALUE;
+        for (Domain domain : domains) {
+            if (domain.alive() && domain.timerDeadline != 0) {
+                earliest = Math.min(earliest, domain.timerDeadline);
+            }
+            if (domain.alive() && domain.pollDeadline != 0) {
+                earliest = Math.min(earliest, domain.pollDeadline);
+            }
+        }
+        long count = earliest == Long.MAX_VALUE ? 0 : Math.clamp(earliest - now, 1, 0xFFFF_FFFFL);
+        cpu.writePhysical32(LOCAL_APIC + LocalApic.TIMER_INITIAL_COUNT, (int) count);
     }
 
     /** vcpu_info.time: system time in ns at a TSC value, and the TSC's scale (1 tick per ns here). */
@@ -531,6 +610,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             interrupts.increment();
             if (vector == TIMER_VECTOR) {
                 timerTick();
+            } else if (vector == DEADLINE_VECTOR) {
+                deadlinesDue();
             }
             return;
         }

@@ -40,12 +40,20 @@ public final class XenPvProvider implements HypervisorProvider {
     /**
      * Where a PV domain's machine differs from a PC, by design: Xen holds the top 64 MiB, ring 0, the interrupt
      * hardware, and the real descriptor tables that SGDT, SIDT and STR show (the kernel's own are Xen's copies).
+     * Ring compression shows through Robin &amp; Irvine's instructions in the kernel (lab-pv:robin-irvine): PUSHF shows
+     * the real IF (never cleared, the event mask is in memory) and POPF cannot change IF or IOPL from ring 1; MOV and
+     * PUSH CS show RPL 1; LAR shows the DPL 1 Xen gave the kernel's descriptors and LSL their limits cut below Xen;
+     * INT3 reaches the kernel's handler whatever DPL it asked for (Xen's gate 3 is DPL 3, [X32] traps.c do_int3);
+     * a call gate to the kernel's code lands in ring 1.
      */
     @Override
     public Set<VirtualizationLimit> knownLimits() {
         return EnumSet.of(VirtualizationLimit.MONITOR_ADDRESS_SPACE, VirtualizationLimit.RING_COMPRESSION,
                 VirtualizationLimit.INTERRUPT_HARDWARE, VirtualizationLimit.SGDT, VirtualizationLimit.SIDT,
-                VirtualizationLimit.STR);
+                VirtualizationLimit.STR, VirtualizationLimit.PUSHF, VirtualizationLimit.POPF,
+                VirtualizationLimit.MOV_SEGMENT_REGISTER, VirtualizationLimit.PUSH_SEGMENT_REGISTER,
+                VirtualizationLimit.LAR, VirtualizationLimit.LSL, VirtualizationLimit.INT_N,
+                VirtualizationLimit.CALL_FAR);
     }
 
     @Override

@@ -37,6 +37,13 @@ class XenBootTest {
         }
     }
 
+    /** The PV lab kernel's workload of that name alone on Xen. */
+    private static Run runPv(String workload) throws BootImageException {
+        LabGuest guest = LabGuests.paravirtual().stream().filter(g -> g.name().equals(workload)).findFirst()
+                .orElseThrow();
+        return run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(), guest.paravirtualCommandLine()));
+    }
+
     private static String nativeConsole(LabGuest guest) throws BootImageException {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         try (Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(console::write).build()) {
@@ -53,10 +60,7 @@ class XenBootTest {
     /** Issue 6's attacks, each refused with Xen's error code; the domain runs on to a clean shutdown. */
     @Test
     void everyAttackIsRefusedWithXensErrorCodeAndTheDomainGoesOn() throws Exception {
-        LabGuest attacks = LabGuests.paravirtual().stream().filter(g -> g.name().equals("attacks")).findFirst()
-                .orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                attacks.paravirtualCommandLine()));
+        Run pv = runPv("attacks");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS map_page_table_writable",
                 "PASS write_xen_slot", "PASS map_foreign_frame", "PASS update_foreign_frame", "PASS trap_table_ring0_cs",
                 "PASS mmu_update_pointer_into_xen", "PASS mmu_update_huge_count", "PASS descriptor_reaching_xen",
@@ -84,21 +88,59 @@ class XenBootTest {
      */
     @Test
     void theTopSixtyFourMegabytesAreXensAndRefusedToTheGuest() throws Exception {
-        LabGuest hvmem = LabGuests.find("hvmem").orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(), hvmem.paravirtualCommandLine()));
+        Run pv = runPv("hvmem");
         assertThat(pv.console()).contains("FAIL top64m_linear_maps_own_ram got 0xffffffea want 0x0",
                 "FAIL last_linear_dword_maps_own_ram got 0xffffffea want 0x0", "PASS phys_top64m_holds_nothing",
                 "PASS own_memory_intact", "hvmem: 2 passed, 2 failed", "lab: done status=fail");
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_FAILURE));
     }
 
+    /**
+     * robin-irvine in ring 1: ring compression shows through exactly Robin & Irvine's instructions. SGDT, SIDT and
+     * STR show Xen's tables and TSS, PUSHF the real IF, CS RPL 1, POPF leaves IF and IOPL, LAR shows the DPL 1 Xen
+     * raised the kernel's descriptors to ([X32] check_descriptor), LSL their limits cut below Xen, INT3 goes past a
+     * DPL-0 trap-table entry (Xen's gate 3 is DPL 3, do_int3), a call gate lands in ring 1; the rest is native's.
+     */
+    @Test
+    void ringCompressionShowsThroughRobinAndIrvinesInstructionsOnly() throws Exception {
+        Run pv = runPv("robin-irvine");
+        assertThat(pv.console()).contains("FAIL ring0_sgdt shows 0xff", "FAIL ring0_sidt shows 0xff",
+                "FAIL ring0_str shows 0xe040", "FAIL ring0_pushf_if_iopl shows 0x246", "FAIL ring0_mov_cs_rpl shows 0xe019",
+                "FAIL ring0_push_cs_rpl shows 0xe019", "FAIL ring0_popf_if_iopl shows 0x202", "FAIL ring3_sgdt",
+                "FAIL ring3_sidt", "FAIL ring3_str", "FAIL lar shows 0xc0bb00", "FAIL lsl shows 0xfc3fffff",
+                "FAIL sgdt_sidt", "FAIL smsw_str", "FAIL ring3_int3_dpl0_gate_gp",
+                "FAIL callgate_ring3_to_ring0_frame shows 0x1", "robin-irvine: 14 passed, 16 failed");
+        assertThat(pv.console()).contains("PASS ring0_sldt", "PASS ring0_smsw", "PASS ring3_probe_ran",
+                "PASS ring3_pushf_if_iopl", "PASS ring3_mov_cs_rpl", "PASS ring3_push_cs_rpl", "PASS verr_verw",
+                "PASS ring3_int_dpl0_gate_gp", "PASS ring3_interrupt_tss_stack_and_iret",
+                "PASS ring3_popf_if_iopl_unchanged", "PASS ring3_lar_privilege", "PASS callgate_ret_to_ring3");
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_FAILURE));
+    }
+
+    /**
+     * set_timer_op ([X32] public/xen.h; common/schedule.c do_set_timer_op): VIRQ_TIMER is sent when system time passes
+     * the deadline, not at Xen's next 10 ms tick, and SCHEDOP_block (public/sched.h) wakes on it; a deadline already
+     * past fires at once; 0 cancels. Xen serves it with the local APIC timer, one shot to the earliest deadline,
+     * which also ends SCHEDOP_poll's timeout.
+     */
+    @Test
+    void setTimerOpDeadlinesAndPollTimeoutsAreServedOnTime() throws Exception {
+        Run pv = runPv("oneshot");
+        assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS block_wakes_at_deadline",
+                "PASS past_deadline_fires_at_once", "PASS past_deadline_delivered_on_unmask",
+                "PASS cancelled_deadline_leaves_periodic_tick", "lab: done status=pass");
+        // SCHEDOP_poll (public/sched.h): a pending port returns at once; a masked polled port going pending wakes
+        // the vCPU without an upcall; the timeout wakes it at the timeout; more than 128 ports is -EINVAL
+        assertThat(pv.console()).contains("PASS poll_returns_at_once_when_pending", "PASS poll_wakes_on_masked_port",
+                "PASS poll_times_out_at_timeout", "PASS poll_too_many_ports");
+        assertThat(pv.machine().statistics()).anySatisfy(v -> assertThat(v.key()).isEqualTo("external 0xf0"));
+        assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+    }
+
     /** Events replace interrupts: the timer VIRQ's upcalls, blocking, and the guest's software mask. */
     @Test
     void timerEventsArriveAsUpcallsAndTheGuestsMaskDefersThem() throws Exception {
-        LabGuest events = LabGuests.paravirtual().stream().filter(g -> g.name().equals("events")).findFirst()
-                .orElseThrow();
-        Run pv = run(new GuestImage.Multiboot("lab-pv.elf", LabGuest.paravirtualImage(),
-                events.paravirtualCommandLine()));
+        Run pv = runPv("events");
         assertThat(pv.console()).doesNotContain("FAIL ").contains("PASS timer_virq_upcalls_wake_block",
                 "PASS upcall_mask_defers_events", "PASS unmask_delivers_pending_event", "PASS bind_virq_twice",
                 "lab: done status=pass");

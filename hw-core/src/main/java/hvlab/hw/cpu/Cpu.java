@@ -110,6 +110,14 @@ public final class Cpu {
     private static final int NO_ENTRY_PAGE = 1;
     private int hypervisorEntryPage = NO_ENTRY_PAGE;
     private HypervisorEntry hypervisorEntry;
+    /**
+     * Hypervisor entries in a row with no instruction retired between them. Host software runs in no guest time, so
+     * a guest whose every instruction exits (a task that IRETs to a CALL of itself, a fault the hypervisor reflects
+     * onto its own faulting instruction) would spin for ever with the virtual clock and the run's budget standing.
+     */
+    private int entriesWithoutProgress;
+    private long retiredAtLastEntry = -1;
+    static final int ENTRIES_WITHOUT_PROGRESS_LIMIT = 1_000_000;
     final SystemOps.InnerStack innerStack = new SystemOps.InnerStack(this);
     /** Compiled blocks, or null when the interpreter runs alone ({@code -Dhvlab.jit=false}). */
     final BlockCache blocks;
@@ -275,6 +283,17 @@ public final class Cpu {
      */
     private boolean enterHypervisor() {
         int entry = segBase[CS] + eip;
+        if (retired != retiredAtLastEntry) {
+            retiredAtLastEntry = retired;
+            entriesWithoutProgress = 0;
+        } else if (++entriesWithoutProgress >= ENTRIES_WITHOUT_PROGRESS_LIMIT) {
+            host.shutdown("no progress: " + ENTRIES_WITHOUT_PROGRESS_LIMIT + " hypervisor entries in a row without a"
+                    + " guest instruction retired (every instruction the guest reaches exits; last entry 0x"
+                    + Integer.toHexString(entry) + ")");
+            halted = true;
+            stopRequested = true;
+            return true;
+        }
         long transitions = vmx.transitions;
         hypervisorEntry.enter(this, entry & 0xFFF);
         if (segBase[CS] + eip == entry && cpl == 0 && !halted && vmx.transitions == transitions) {

@@ -1,6 +1,7 @@
 package hvlab.hw.cpu;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -57,5 +58,21 @@ class HypervisorEntryTest {
         bench.cpu.setHypervisorEntryPage(ENTRY_PAGE, (cpu, offset) -> { });
         bench.run();
         assertThat(bench.shutdownReason).contains("returned without leaving");
+    }
+
+    /** A hypervisor that reflects #UD straight back onto the UD2: no instruction ever retires, so the run must end. */
+    @Test
+    @Timeout(120) // a failure here is a hang; the guard ends the run in about a second
+    void entriesThatNeverLetAnInstructionRetireEndTheRunInsteadOfSpinning() {
+        CpuBench bench = new CpuBench().flatProtectedMode().code("0f 0b");
+        bench.interruptGate(Exceptions.UD, ENTRY_PAGE, 0);
+        int[] entries = new int[1];
+        bench.cpu.setHypervisorEntryPage(ENTRY_PAGE, (cpu, offset) -> {
+            entries[0]++;
+            cpu.returnFromInterrupt();
+        });
+        bench.run();
+        assertThat(bench.shutdownReason).contains("no progress");
+        assertThat(entries[0]).isEqualTo(Cpu.ENTRIES_WITHOUT_PROGRESS_LIMIT);
     }
 }

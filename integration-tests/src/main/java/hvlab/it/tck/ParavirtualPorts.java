@@ -24,10 +24,7 @@ final class ParavirtualPorts {
             "cr8wr", new NoPort(VirtualizationLimit.INTERRUPT_HARDWARE, "writes the local APIC's TPR; a PV domain"
                     + " has no local APIC"),
             "clispin", new NoPort(VirtualizationLimit.INTERRUPT_HARDWARE, "masks the PIC and reads the PIT; they"
-                    + " are Xen's, and CLI cannot clear the real IF from ring 1"),
-            "robin-irvine", new NoPort(VirtualizationLimit.RING_COMPRESSION, "compares what SGDT, SIDT, STR,"
-                    + " SMSW and CS show at CPL 0 with the tables its kernel loaded; a PV kernel loads none and runs"
-                    + " at CPL 1"));
+                    + " are Xen's, and CLI cannot clear the real IF from ring 1"));
 
     private ParavirtualPorts() {
     }

@@ -92,6 +92,28 @@ class ConformanceSuiteSelfTest {
         assertThat(undeclared.reason()).isEqualTo("lab:cr8wr: no paravirtual port");
     }
 
+    /**
+     * lab-pv:robin-irvine runs in ring 1 and ring 3 under xen-pv: each check ring compression fails is a known limit
+     * naming the sensitive instruction that leaked (Robin & Irvine 2000's list against Xen's ring compression), and
+     * without the declared limits the same run fails.
+     */
+    @Test
+    void xenPvsRobinIrvineDeviationsAreNamedInstructionByInstruction() {
+        HypervisorProvider xen = ConformanceSuite.installedProvider("xen-pv").orElseThrow();
+        ConformanceSuite suite = ConformanceSuite.over(List.of(LabGuests.find("hello").orElseThrow()));
+        ConformanceRule escape = ConformanceRule.REQUIRED_RESOURCE_CONTROL_005_SENSITIVE_UNPRIVILEGED_ESCAPE;
+
+        RuleResult declared = suite.verification(xen).check(escape);
+        RuleResult undeclared = suite.verification(new WithoutDeclaredLimits(xen)).check(escape);
+
+        assertThat(declared.verdict()).as(declared.line()).isEqualTo(Verdict.KNOWN_LIMIT);
+        assertThat(declared.reason()).contains("lab:robin-irvine", "ring0_sgdt", "ring0_popf_if_iopl", "lar", "lsl",
+                "ring3_int3_dpl0_gate_gp", "callgate_ring3_to_ring0_frame", "SGDT", "SIDT", "STR", "PUSHF", "POPF",
+                "MOV_SEGMENT_REGISTER", "PUSH_SEGMENT_REGISTER", "LAR", "LSL", "INT_N", "CALL_FAR")
+                .doesNotContain("no paravirtual port", "verr_verw", "ring3_interrupt_tss_stack_and_iret");
+        assertThat(undeclared.verdict()).as(undeclared.line()).isEqualTo(Verdict.FAIL);
+    }
+
     /** The provider with no declared limits. */
     private record WithoutDeclaredLimits(HypervisorProvider provider) implements HypervisorProvider {
         @Override

@@ -38,6 +38,8 @@ public final class Domain {
     public int gdtEntries;
     /** The one-shot timer of set_timer_op, in system time (ns); 0 = none. */
     public long timerDeadline;
+    /** SCHEDOP_poll's timeout, in system time (ns); 0 = none or not polling. */
+    public long pollDeadline;
     public EventChannels events;
 
     // ---- the vCPU while it is not on the CPU (Xen's vcpu_guest_context) ----

@@ -217,7 +217,28 @@ public final class EventChannels {
         setBit(PENDING, port, true);
         if (!bit(MASK, port)) {
             raiseUpcall(port);
+        } else if (polled != null && polled.get(port)) {
+            directory.kick(domainId); // SCHEDOP_poll wakes on its ports even when they are masked
         }
+    }
+
+    /** SCHEDOP_poll: whether one of the ports is pending already; if none is, they wake the vCPU until stopPolling. */
+    public boolean pollPending(int[] ports) {
+        java.util.BitSet set = new java.util.BitSet(PORTS);
+        for (int port : ports) {
+            if (port > 0 && port < PORTS) {
+                if (bit(PENDING, port)) {
+                    return true;
+                }
+                set.set(port);
+            }
+        }
+        polled = set;
+        return false;
+    }
+
+    public void stopPolling() {
+        polled = null;
     }
 
     private void raiseUpcall(int port) {
@@ -229,6 +250,9 @@ public final class EventChannels {
         memory.writeU8(sharedInfo + UPCALL_PENDING, 1);
         directory.kick(domainId);
     }
+
+    /** The ports a SCHEDOP_poll waits on (cold: set per poll), or null. */
+    private java.util.BitSet polled;
 
     /** Whether an upcall is due: pending and not masked by the guest's virtual IF. */
     public boolean upcallDue() {
