@@ -3,8 +3,8 @@ package hvlab.hv.vtx;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.cpu.vmx.InterruptionInfo;
+import hvlab.spi.DomainConsole;
 
-import java.io.ByteArrayOutputStream;
 
 /**
  * One VM under the hypervisor: its VMCS and the hypervisor's structures for it ({@link VmmLayout}), its RAM ({@link
@@ -35,11 +35,14 @@ final class VirtualMachine {
     private final int[] registers = new int[8];
     private int cr2;
     private CpuState.FpuState fpu;
-    private final ByteArrayOutputStream consoleLine = new ByteArrayOutputStream();
+
+    /** Its COM1 beside other VMs: whole lines behind "(dN) ". */
+    final DomainConsole console;
 
     VirtualMachine(int id, VmmLayout layout, GuestRam ram, MemoryVirtualization memoryMode, DeviceExits devices,
-            TaskSwitchExit taskSwitches, VtxCounters counters) {
+            DomainConsole console, TaskSwitchExit taskSwitches, VtxCounters counters) {
         this.id = id;
+        this.console = console;
         this.layout = layout;
         this.ram = ram;
         this.memoryMode = memoryMode;
@@ -103,21 +106,5 @@ final class VirtualMachine {
         }
         cpu.writeControlRegister(2, cr2);
         cpu.restoreFpu(fpu);
-    }
-
-    /** Takes a byte of the VM's console; a whole line comes back (with its newline) when one is complete. */
-    String consoleByte(int value) {
-        consoleLine.write(value);
-        return value == '\n' ? takeConsoleLine() : null;
-    }
-
-    /** The part of a line the VM printed without ending it, or null. */
-    String takeConsoleLine() {
-        if (consoleLine.size() == 0) {
-            return null;
-        }
-        String line = consoleLine.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
-        consoleLine.reset();
-        return line;
     }
 }

@@ -15,6 +15,7 @@ import hvlab.hw.cpu.vmx.VmxCapabilities;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.memory.PhysicalMemory;
+import hvlab.spi.DomainConsole;
 import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
@@ -106,14 +107,15 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             case EPT -> new ExtendedPageTables(memory, vmcs, region, ram, id, context.counters());
         };
         VirtualMachine[] self = new VirtualMachine[1];
-        IntConsumer transmit = count == 1 ? host::transmit : value -> console(self[0], value);
+        DomainConsole console = new DomainConsole(id, host::transmit);
+        IntConsumer transmit = count == 1 ? host::transmit : console::write;
         IntConsumer debugExit = count == 1 ? host::debugExit
                 : value -> end(self[0], "exit value 0x" + Integer.toHexString(value), () -> host.debugExit(value));
         VirtualDevices virtualDevices = new VirtualDevices(context.clock(), ram.size(), transmit, debugExit,
                 context.counters());
         DeviceExits devices = new DeviceExits(cpu, vmcs, memory, memoryMode, new GuestPageWalk(memory, cpu, ram),
                 virtualDevices, host);
-        self[0] = new VirtualMachine(id, region, ram, memoryMode, devices,
+        self[0] = new VirtualMachine(id, region, ram, memoryMode, devices, console,
                 new TaskSwitchExit(cpu, memory, vmcs, memoryMode, ram, context.counters()),
                 new VtxCounters(context.counters(), count == 1 ? null : VtxCounters.vmFamily(id)));
         return self[0];
@@ -657,27 +659,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             return;
         }
         aliveVms--;
-        flushConsoleLine(ended);
+        ended.console.flush();
         hostConsole("(VTX) domain " + ended.id + " ended: " + why + "\n");
-    }
-
-    /** A byte of a VM's COM1 beside others: whole lines go out behind "(dN) " (xen-pv's convention), never mixed. */
-    private void console(VirtualMachine from, int value) {
-        String line = from.consoleByte(value);
-        if (line != null) {
-            printLine(from, line);
-        }
-    }
-
-    private void flushConsoleLine(VirtualMachine from) {
-        String rest = from.takeConsoleLine();
-        if (rest != null) {
-            printLine(from, rest.endsWith("\n") ? rest : rest + "\n");
-        }
-    }
-
-    private void printLine(VirtualMachine from, String line) {
-        hostConsole("(d" + from.id + ") " + line);
     }
 
     private void hostConsole(String text) {

@@ -21,6 +21,7 @@ import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.HypervisorEvents;
+import hvlab.spi.DomainConsole;
 import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
@@ -169,7 +170,8 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         for (int k = 0; k < images.size(); k++) {
             GuestImage.Multiboot kernel = (GuestImage.Multiboot) images.get(k);
             Domain domain = new Domain(k + 1, XenLayout.FIRST_DOMAIN_FRAME + k * pages, pages,
-                    layout.physical(XenLayout.SHARED_INFO) + k * 4096 >>> 12, counters);
+                    layout.physical(XenLayout.SHARED_INFO) + k * 4096 >>> 12, counters,
+                    new DomainConsole(k + 1, this::serialOut));
             domain.events = new EventChannels(memory, domain.sharedInfoFrame << 12, domain.id, this);
             DomainBuilder.Start start = builder.build(domain, kernel.name(), kernels.get(k), kernel.commandLine());
             for (int pfn = 0; pfn < pages; pfn++) {
@@ -765,7 +767,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         if (!domain.alive()) {
             return;
         }
-        flushConsoleLine(domain);
+        domain.console.flush();
         domain.shutdownReason = reason;
         domain.events.closeAll();
         scheduler.remove(domain.vcpu);
@@ -787,7 +789,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
 
     /** Xen kills a domain (a fault with no handler, a bad kernel stack): the others run on. */
     private void crash(Domain domain, String why) {
-        flushConsoleLine(domain);
+        domain.console.flush();
         xenConsole("(XEN) domain " + domain.id + " crashed: " + why + "\n");
         end(domain, Domain.SHUTDOWN_CRASH);
     }
@@ -821,38 +823,23 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
 
     /**
      * CONSOLEIO_write of the current domain. Alone, its bytes go to the console as they come; beside others each
-     * line goes out whole behind "(dN) ", the prefix Xen's own console gives guest output (xen/drivers/char/
-     * console.c, guest_console_write), so lines of different domains never mix.
+     * line goes out whole behind "(dN) " ({@link DomainConsole}).
      */
     void consoleWrite(int b) {
         if (domains.size() == 1) {
-            cpu.outPort(0x3F8, 1, b);
-            return;
-        }
-        current.consoleLine.write(b);
-        if (b == '\n') {
-            flushConsoleLine(current);
+            serialOut(b);
+        } else {
+            current.console.write(b);
         }
     }
 
-    private void flushConsoleLine(Domain domain) {
-        if (domain.consoleLine.size() == 0) {
-            return;
-        }
-        byte[] line = domain.consoleLine.toByteArray();
-        domain.consoleLine.reset();
-        xenConsole("(d" + domain.id + ") ");
-        for (byte b : line) {
-            cpu.outPort(0x3F8, 1, b & 0xFF);
-        }
-        if (line[line.length - 1] != '\n') {
-            cpu.outPort(0x3F8, 1, '\n');
-        }
+    private void serialOut(int b) {
+        cpu.outPort(0x3F8, 1, b);
     }
 
     private void xenConsole(String text) {
         for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
-            cpu.outPort(0x3F8, 1, b & 0xFF);
+            serialOut(b & 0xFF);
         }
     }
 

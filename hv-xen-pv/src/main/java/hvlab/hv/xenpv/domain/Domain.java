@@ -5,8 +5,8 @@ import hvlab.hv.xenpv.sched.CreditScheduler;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
+import hvlab.spi.DomainConsole;
 
-import java.io.ByteArrayOutputStream;
 
 /**
  * One guest domain's state that Xen keeps ([X32] struct domain and its vcpu): its frames, its virtual IDT (the trap
@@ -60,13 +60,14 @@ public final class Domain {
     public int shutdownReason = RUNNING;
     /** The toolstack asked Xen to destroy the domain; done at Xen's next entry. */
     public boolean destroyRequested;
-    /** Console output of the current line, written out whole with the domain's prefix. */
-    public final ByteArrayOutputStream consoleLine = new ByteArrayOutputStream();
+    /** The domain's console beside others: whole lines behind its prefix. */
+    public final DomainConsole console;
 
     // ---- per-domain counters (family "domain dN") ----
     public final Counter hypercalls, bouncedTraps, eventsDelivered, scheduledMs;
 
-    public Domain(int id, int firstFrame, int pages, int sharedInfoFrame, Counters counters) {
+    public Domain(int id, int firstFrame, int pages, int sharedInfoFrame, Counters counters, DomainConsole console) {
+        this.console = console;
         this.id = id;
         this.firstFrame = firstFrame;
         this.pages = pages;
