@@ -182,6 +182,17 @@ class VtxMultipleVmsTest {
         assertThat(both.outcome()).isInstanceOf(RunOutcome.HaltedForever.class);
     }
 
+    /** Two VMs halted with nothing to wake either (CLI; HLT): the machine halts for good, as with one such VM. */
+    @ParameterizedTest
+    @EnumSource(MemoryMode.class)
+    void vmsAllHaltedForGoodHaltTheMachine(MemoryMode mode) throws BootImageException {
+        GuestCode c = GuestCode.multiboot(0x100000);
+        c.bytes(0xFA, 0xF4, 0xEB, 0xFD);                               // cli; hlt; jmp $-1
+        GuestImage halt = new GuestImage.Multiboot("halt", c.image(), "");
+        Run both = run(mode, RAM, halt, halt);
+        assertThat(both.outcome()).isInstanceOf(RunOutcome.HaltedForever.class);
+    }
+
     @Test
     void vmsTheMachinesRamCannotHoldAreRefusedWithAClearMessage() {
         assertThatThrownBy(() -> run(MemoryMode.EPT, 32 << 20, lab("hello"), lab("hello"), lab("hello")))
