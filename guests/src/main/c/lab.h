@@ -29,13 +29,7 @@ typedef unsigned int size_t;
 #define VEC_V86MON  0x82      /* DPL 3 test gate: the selftest's virtual-8086 monitor */
 #define VEC_APIC_SPURIOUS 0xFF
 
-/* Syscall numbers (EAX), arguments in EBX, ECX, EDX, ESI; result in EAX. */
-#define SYS_EXIT   1
-#define SYS_FORK   2
-#define SYS_WAIT   3
-#define SYS_PUTS   4
-#define SYS_NOP    5
-#define SYS_REPORT 6
+#include "syscalls.h"       /* syscall numbers */
 
 /* Virtual memory layout. */
 #define IDENTITY_MB      16            /* 0..16 MiB identity mapped, supervisor */

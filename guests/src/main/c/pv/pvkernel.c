@@ -4,12 +4,7 @@
 #include "../callret.h"
 #include "../descriptors.h"
 
-#define SYS_EXIT   1
-#define SYS_FORK   2
-#define SYS_WAIT   3
-#define SYS_PUTS   4
-#define SYS_NOP    5
-#define SYS_REPORT 6
+#include "../syscalls.h"
 
 #define TEST_BASE 0x800000u          /* pgfault's scratch region: one L1 of 1024 pages, outside the boot region */
 

@@ -39,33 +39,30 @@ public final class LabGuests {
     private static final List<String> PARAVIRTUAL_DEVIATING = List.of("hvmem", "robin-irvine");
     private static final String IMAGE_NAME = "lab.elf";
     /** Workloads only the PV lab kernel has: it attacks the hypervisor through its paravirtual interface. */
-    private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(new LabGuest("attacks", "hostile, PV only: asks"
+    private static final List<LabGuest> PARAVIRTUAL_ONLY = List.of(guest("attacks", "hostile, PV only: asks"
             + " Xen to map a page table writable, write its slots, map or write frames not its own, install a ring-0"
             + " trap handler, follow pointers into Xen's area, batch absurd counts, install descriptors reaching Xen;"
-            + " each must be refused with Xen's error code", IMAGE_NAME + " attacks"),
-            new LabGuest("events", "PV only: the timer VIRQ arrives as event-channel upcalls, SCHEDOP_block sleeps until"
+            + " each must be refused with Xen's error code"),
+            guest("events", "PV only: the timer VIRQ arrives as event-channel upcalls, SCHEDOP_block sleeps until"
                     + " one, the guest's upcall mask defers them and unmasking delivers; bad event-channel calls are"
-                    + " refused", IMAGE_NAME + " events"),
-            new LabGuest("oneshot", "PV only: set_timer_op's one-shot deadline wakes SCHEDOP_block at the deadline,"
+                    + " refused"),
+            guest("oneshot", "PV only: set_timer_op's one-shot deadline wakes SCHEDOP_block at the deadline,"
                     + " between Xen's 10 ms ticks; a past deadline fires at once, 0 cancels; SCHEDOP_poll wakes on a polled"
-                    + " port or its timeout", IMAGE_NAME + " oneshot"),
-            new LabGuest("evtspin", "hostile, PV only (the PV clispin): masks events (evtchn_upcall_mask) and spins"
+                    + " port or its timeout"),
+            guest("evtspin", "hostile, PV only (the PV clispin): masks events (evtchn_upcall_mask) and spins"
                     + " for ms=N of system time; Xen's tick still preempts it, VIRQ_TIMER waits pending and arrives on"
-                    + " unmask", IMAGE_NAME + " evtspin"),
-            new LabGuest("ping", "PV only, with pong beside it (d1 of two): connects to d2's offered event channel"
-                    + " (bind_interdomain) and times round trips through Xen; iterations=N, peer=D, port=P",
-                    IMAGE_NAME + " ping"),
-            new LabGuest("pong", "PV only, with ping beside it (d2 of two): offers d1 an event channel (alloc_unbound)"
-                    + " and answers each notification; iterations=N, peer=D", IMAGE_NAME + " pong"),
-            new LabGuest("intruder", "hostile, PV only, beside another domain (d2 of two): binds, allocates in, sends"
+                    + " unmask"),
+            guest("ping", "PV only, with pong beside it (d1 of two): connects to d2's offered event channel"
+                    + " (bind_interdomain) and times round trips through Xen; iterations=N, peer=D, port=P"),
+            guest("pong", "PV only, with ping beside it (d2 of two): offers d1 an event channel (alloc_unbound)"
+                    + " and answers each notification; iterations=N, peer=D"),
+            guest("intruder", "hostile, PV only, beside another domain (d2 of two): binds, allocates in, sends"
                     + " and closes the other domain's event channels, and maps, writes and balloons out its frames;"
-                    + " each must be refused with Xen's error code",
-                    IMAGE_NAME + " intruder"),
-            new LabGuest("crash", "hostile, PV only: takes a page fault with no handler, so Xen kills the domain;"
-                    + " domains beside it must run on", IMAGE_NAME + " crash"),
-            new LabGuest("fpustate", "PV only: keeps seed=N in the x87 stack while it yields the CPU (iterations=N"
-                    + " times); beside another fpustate, checks each domain keeps its own FPU registers",
-                    IMAGE_NAME + " fpustate"));
+                    + " each must be refused with Xen's error code"),
+            guest("crash", "hostile, PV only: takes a page fault with no handler, so Xen kills the domain;"
+                    + " domains beside it must run on"),
+            guest("fpustate", "PV only: keeps seed=N in the x87 stack while it yields the CPU (iterations=N"
+                    + " times); beside another fpustate, checks each domain keeps its own FPU registers"));
 
     private static final List<LabGuest> ALL = List.of(
             guest("hello", "prints a greeting and exits with success"),

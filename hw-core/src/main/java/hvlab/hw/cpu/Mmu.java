@@ -122,7 +122,7 @@ final class Mmu {
 
     /**
      * VM entry with "enable EPT", or VMFUNC EPTP switching: translations go through this EPTP (28.2.1). The caller
-     * flushes the TLB, as every transition does.
+     * picks the bank of its tag ({@link #useContext}).
      */
     void useEpt(long eptp) {
         ept.load(eptp);
