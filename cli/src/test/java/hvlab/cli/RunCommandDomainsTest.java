@@ -58,6 +58,28 @@ class RunCommandDomainsTest {
         assertThat(result.err()).contains("domain d1", "domain d2", "VM exit: I/O instruction");
     }
 
+    /**
+     * --cpu-weight reaches Xen's credit scheduler (xen/common/sched_credit.c): two busy compute domains of weights
+     * 256 and 512, stopped while both still run, got about a third and two thirds of the CPU ("scheduled ms").
+     */
+    @Test
+    void cpuWeightsShareTheCpuBetweenBusyDomains() {
+        Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:compute", "--guest", "lab-pv:compute",
+                "--cpu-weight", "256", "--cpu-weight", "512", "--append", "iterations=100000",
+                "--max-instructions", "600000000", "--stats");
+        assertThat(result.status()).isEqualTo(RunCommand.EXIT_INSTRUCTION_LIMIT);
+        long light = scheduledMs(result.err(), 1), heavy = scheduledMs(result.err(), 2);
+        assertThat(light + heavy).isGreaterThan(500);
+        assertThat((double) heavy / light).isBetween(1.4, 2.2); // equal weights give 1.0 (XenDomainsTest)
+    }
+
+    private static long scheduledMs(String stats, int domain) {
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("domain d" + domain
+                + " +scheduled ms +([0-9,]+)").matcher(stats);
+        assertThat(row.find()).as("a scheduled-ms row for d" + domain + " in " + stats).isTrue();
+        return Long.parseLong(row.group(1).replace(",", ""));
+    }
+
     @Test
     void theStatusIsTheFirstDomainsWhenItFails() {
         Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:crash", "--guest", "lab-pv:hello");

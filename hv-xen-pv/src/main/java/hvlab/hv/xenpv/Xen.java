@@ -21,6 +21,7 @@ import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.HypervisorEvents;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.DomainConsole;
 import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
@@ -142,6 +143,15 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
      */
     @Override
     public void boot(List<GuestImage> images) throws BootImageException {
+        boot(images, java.util.Collections.nCopies(images.size(), DomainConfig.DEFAULT));
+    }
+
+    /** As {@link #boot(List)}, each domain with its credit-scheduler weight (xl.cfg cpu_weight). */
+    @Override
+    public void boot(List<GuestImage> images, List<DomainConfig> configs) throws BootImageException {
+        if (configs.size() != images.size()) {
+            throw new IllegalArgumentException(images.size() + " images but " + configs.size() + " domain configs");
+        }
         if (images.isEmpty() || images.size() > MAXIMUM_DOMAINS) {
             throw new BootImageException("xen-pv runs 1 to " + MAXIMUM_DOMAINS + " domains, not " + images.size());
         }
@@ -187,7 +197,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             for (int segment : DATA_SEGMENTS) {
                 domain.segments[segment] = XenLayout.KERNEL_DS;
             }
-            domain.vcpu = scheduler.add(domain.id, CreditScheduler.DEFAULT_WEIGHT);
+            domain.vcpu = scheduler.add(domain.id, configs.get(k).cpuWeight());
             domains.add(domain);
         }
         Domain first = domains.getFirst();
@@ -792,11 +802,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         domain.console.flush();
         xenConsole("(XEN) domain " + domain.id + " crashed: " + why + "\n");
         end(domain, Domain.SHUTDOWN_CRASH);
-    }
-
-    /** The domain's credit-scheduler weight, as {@code xl sched-credit -d ID -w WEIGHT} sets it. */
-    void setWeight(int domainId, int weight) {
-        scheduler.setWeight(domains.get(domainId - 1).vcpu, weight);
     }
 
     /**

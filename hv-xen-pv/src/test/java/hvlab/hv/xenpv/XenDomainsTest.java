@@ -6,7 +6,9 @@ import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.hw.stats.Counters;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.GuestImage;
+import hvlab.spi.Hypervisor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -161,15 +163,17 @@ class XenDomainsTest {
         assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 
-    /** Xen's credit scheduler by weight: 256 and 512 give the busy domains a third and two thirds of the CPU. */
+    /**
+     * Xen's credit scheduler by weight (xen/common/sched_credit.c csched_acct; xl.cfg cpu_weight), given through the
+     * SPI's DomainConfig: 256 and 512 give the busy domains a third and two thirds of the CPU.
+     */
     @Test
     void weights256And512GiveOneThirdAndTwoThirds() throws Exception {
         GuestImage busy = pv("callret", "iterations=100000000");
         Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(b -> { }).build();
-        try (Xen xen = (Xen) new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+        try (Hypervisor xen = new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
                 System.getLogger("xen")))) {
-            xen.boot(List.of(busy, busy));
-            xen.setWeight(2, 512);
+            xen.boot(List.of(busy, busy), List.of(DomainConfig.DEFAULT, new DomainConfig(512)));
             Run run = new Run("", null, machine);
             xen.run(120_000_000); // past the first accounting periods, where both start UNDER with no credit
             long light0 = run.counter("domain d1", "scheduled ms"), heavy0 = run.counter("domain d2", "scheduled ms");
@@ -179,6 +183,15 @@ class XenDomainsTest {
             assertThat(light + heavy).isGreaterThan(250);
             assertThat((double) light / (light + heavy)).isCloseTo(1.0 / 3, org.assertj.core.api.Assertions.within(0.05));
         }
+    }
+
+    @Test
+    void oneConfigPerImage() {
+        Machine machine = Machine.builder().ramBytes(128 << 20).build();
+        Hypervisor xen = new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")));
+        assertThatThrownBy(() -> xen.boot(List.of(pv("hello"), pv("hello")), List.of(DomainConfig.DEFAULT)))
+                .hasMessageContaining("2 images but 1 domain configs");
     }
 
     /** Each domain keeps its own FPU registers: Xen switches them lazily, on #NM, with the domain. */
