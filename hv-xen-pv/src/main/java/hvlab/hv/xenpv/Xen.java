@@ -266,6 +266,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         }
         mm.setXenSlot(XenLayout.DIRECT_MAP_SLOT, directMap | 3);
         mm.setXenSlot(XenLayout.M2P_SLOT, m2pTable | 3);
+        int idle = layout.physical(XenLayout.IDLE_PAGE_TABLE) >>> 12;
+        mm.clearFrame(idle);
+        mm.installXenSlots(idle);
     }
 
     private void descriptor(int gdt, int selector, int lo, int hi) {
@@ -791,10 +794,31 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
                 default -> "reason " + reason;
             } + "\n");
         }
-        if (domains.stream().noneMatch(Domain::alive)) {
+        if (domains.stream().anyMatch(Domain::alive)) {
+            relinquishResources(domain);
+        } else {
             int first = domains.getFirst().shutdownReason;
             cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, first == 0 ? 0x10 : first == Domain.SHUTDOWN_CRASH ? 0x12 : 0x11);
         }
+    }
+
+    /**
+     * A dead domain's frames back to Xen's free pool while others run (domain_kill, domain_relinquish_resources in
+     * [X32] xen/common/domain.c and xen/arch/x86/domain.c): its references let go, its M2P entries invalid again.
+     * If its tables are loaded, the CPU first moves to Xen's idle_pg_table, as Xen's idle vCPU runs on it.
+     */
+    private void relinquishResources(Domain domain) {
+        if (domain == current) {
+            cpu.writeControlRegister(3, layout.physical(XenLayout.IDLE_PAGE_TABLE));
+        }
+        int m2p = layout.physical(XenLayout.M2P);
+        int freed = mm.relinquish(domain.id, domain.baseTable, domain.gdtFrames,
+                mfn -> memory.writeU32(m2p + mfn * 4, -1)); // INVALID_M2P_ENTRY
+        domain.baseTable = -1;
+        domain.gdtFrames = new int[0];
+        domain.gdtEntries = 0;
+        domain.currentPages = 0;
+        domain.framesFreed.add(freed);
     }
 
     /** Xen kills a domain (a fault with no handler, a bad kernel stack): the others run on. */

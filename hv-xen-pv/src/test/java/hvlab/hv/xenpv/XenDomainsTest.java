@@ -5,6 +5,7 @@ import hvlab.guests.LabGuests;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.machine.RunOutcome;
+import hvlab.hv.xenpv.mm.FrameTable;
 import hvlab.hw.stats.Counters;
 import hvlab.spi.DomainConfig;
 import hvlab.spi.GuestImage;
@@ -110,6 +111,35 @@ class XenDomainsTest {
         assertThat(LabGuests.maskTimeDependent(run.linesOf(1))).isEqualTo(LabGuests.maskTimeDependent(alone(callret)))
                 .contains("lab: done status=pass");
         assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS)); // the first domain's
+    }
+
+    /**
+     * domain_kill / domain_relinquish_resources ([X32] xen/common/domain.c, xen/arch/x86/domain.c): the frames of a
+     * domain that crashed beside another go back to Xen's free pool with their M2P entries invalid, counted in
+     * --stats; the survivor keeps its own.
+     */
+    @Test
+    void aCrashedDomainsFramesGoBackToXen() throws Exception {
+        GuestImage callret = pv("callret", "iterations=15000000");
+        Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(b -> { }).build();
+        try (Xen xen = (Xen) new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")))) {
+            xen.boot(List.of(callret, pv("crash")));
+            FrameTable frames = xen.mm().frames();
+            int d2First = XenLayout.FIRST_DOMAIN_FRAME + Xen.DOMAIN_PAGES;
+            assertThat(frames.owner(d2First)).isEqualTo(2);
+            assertThat(xen.run(BUDGET)).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+            Run run = new Run("", null, machine);
+            // its reservation and the shared_info page Xen shared with it (share_xen_page_with_guest)
+            assertThat(run.counter("domain d2", "frames freed at its death")).isEqualTo(Xen.DOMAIN_PAGES + 1);
+            assertThat(run.counter("domain d1", "frames freed at its death")).isZero(); // it ended last: power off
+            int m2p = xen.layout().physical(XenLayout.M2P);
+            for (int mfn = d2First; mfn < d2First + Xen.DOMAIN_PAGES; mfn++) {
+                assertThat(frames.owner(mfn)).isEqualTo(FrameTable.FREE);
+                assertThat(machine.platform().memory().readU32(m2p + mfn * 4)).isEqualTo(-1); // INVALID_M2P_ENTRY
+            }
+            assertThat(frames.owner(XenLayout.FIRST_DOMAIN_FRAME)).isEqualTo(1);
+        }
     }
 
     static List<String> workloads() {
