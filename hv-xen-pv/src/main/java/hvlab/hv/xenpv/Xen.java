@@ -100,9 +100,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         this.counters = context.counters();
         this.softwareInterrupts = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + "int n");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
-        this.upcalls = counters.counter("events", "upcalls delivered");
-        this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, "domain switch");
-        this.refusedEventChannelOps = counters.counter("events", "interdomain channel ops refused");
+        this.upcalls = counters.counter(Counters.EVENTS, CostModel.UPCALL_KEY);
+        this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, CostModel.DOMAIN_SWITCH_KEY);
+        this.refusedEventChannelOps = counters.counter(Counters.EVENTS, "interdomain channel ops refused");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
         this.privilegedOps = new PrivilegedOps(this, counters);
