@@ -45,6 +45,17 @@ class RunCommandDomainsTest {
         assertThat(result.status()).isEqualTo(LabGuests.EXIT_SUCCESS); // the first domain's
         assertThat(result.err()).contains("domain d1      hypercalls", "domain d2      hypercalls",
                 "domain switch");
+        // --stats prices each switch between domains (CostModel.DOMAIN_SWITCH)
+        assertThat(modelledCycles(result.err(), "world switches domain switch")).isEqualTo(593L);
+        assertThat(result.err()).containsPattern("domain d[12] +frames freed at its death +8,193");
+    }
+
+    /** The modelled cycles of the --stats row, which it divides by its count: its price per event. */
+    private static long modelledCycles(String stats, String row) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(row)
+                + " +([0-9,]+) +([0-9,]+)").matcher(stats);
+        assertThat(m.find()).as("a row '" + row + "' in " + stats).isTrue();
+        return Long.parseLong(m.group(2).replace(",", "")) / Long.parseLong(m.group(1).replace(",", ""));
     }
 
     /** vtx hosts several VMs too: one VMCS and RAM range each, the same console prefix and status convention. */
