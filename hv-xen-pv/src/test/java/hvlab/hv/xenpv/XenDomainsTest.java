@@ -139,6 +139,10 @@ class XenDomainsTest {
                 assertThat(machine.platform().memory().readU32(m2p + mfn * 4)).isEqualTo(-1); // INVALID_M2P_ENTRY
             }
             assertThat(frames.owner(XenLayout.FIRST_DOMAIN_FRAME)).isEqualTo(1);
+            // free for Xen to give again (a balloon claiming pages back), zeroed first
+            assertThat(xen.allocateFrame(1)).isEqualTo(d2First);
+            assertThat(frames.owner(d2First)).isEqualTo(1);
+            assertThat(machine.platform().memory().readU32(d2First << 12)).isZero();
         }
     }
 
