@@ -185,8 +185,18 @@ static void robin_irvine(void) {
     test_call_gate();
 }
 
+/* crash: an IDT of limit 0, then UD2: #UD, #GP and #DF all lie beyond the limit, so the processor shuts down
+   (SDM Vol. 3A 6.15, "Double Fault Exception": a fault while delivering #DF is a triple fault). Beside other
+   domains a hypervisor must end this one alone. */
+static void crash(void) {
+    static const struct { u16 limit; u32 base; } __attribute__((packed)) no_idt = { 0, 0 };
+    kprintf("crash: an IDT of limit 0, then ud2: a triple fault\n");
+    __asm__ volatile("lidt %0\n\tud2" : : "m"(no_idt));
+}
+
 static const struct { const char *name; void (*run)(void); } workloads[] = {
     { "wildmem", wildmem }, { "hvmem", hvmem }, { "clispin", clispin }, { "robin-irvine", robin_irvine },
+    { "crash", crash },
 };
 
 int hostile_main(const char *name) {

@@ -177,7 +177,7 @@ void test_call_gate(void);
 extern u32 ram_end;   /* physical end of RAM above 1 MiB as the loader reported it (mem_upper) */
 int selftest_main(void);
 int bench_main(const char *name);
-int hostile_main(const char *name);   /* wildmem, hvmem, clispin, robin-irvine; -1 for another name */
+int hostile_main(const char *name);   /* wildmem, hvmem, clispin, robin-irvine, crash; -1 for another name */
 
 #endif /* __ASSEMBLER__ */
 #endif

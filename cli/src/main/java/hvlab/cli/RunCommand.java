@@ -15,6 +15,7 @@ import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.StatsReport;
 import hvlab.spi.Availability;
 import hvlab.spi.Capability;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.GuestImage;
 import hvlab.spi.Hypervisor;
 import hvlab.spi.MachineDescription;
@@ -83,6 +84,12 @@ final class RunCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Image image;
 
+    @Option(names = "--cpu-weight", paramLabel = "W", description = "A domain's weight in the CPU scheduler (xl.cfg's"
+            + " cpu_weight, as 'xl sched-credit -w' sets it): once per --guest, in --guest order, 1..65535, default"
+            + " " + DomainConfig.DEFAULT_CPU_WEIGHT + ". A busy domain of weight 512 gets twice the CPU of one of 256."
+            + " Only for a hypervisor whose scheduler takes weights (xen-pv).")
+    List<Integer> cpuWeights;
+
     @Option(names = "--append", paramLabel = "STR", description = "Kernel command line.", defaultValue = "")
     String append;
 
@@ -143,10 +150,11 @@ final class RunCommand implements Callable<Integer> {
                 machine.cpu().setTracer(new InstructionTrace(traceOut, traceLimit, traceRegisters));
             }
             List<GuestImage> guests = guestImages();
+            List<DomainConfig> domains = domainConfigs(guests.size());
             RunOutcome outcome;
             Thread flusher = startConsoleFlusher(console);
             try (Hypervisor chosen = hypervisorOn(machine, guests.size())) {
-                chosen.boot(guests);
+                chosen.boot(guests, domains);
                 startInputPump(machine, System.in);
                 outcome = chosen.run(maxInstructions);
             } finally {
@@ -208,6 +216,26 @@ final class RunCommand implements Callable<Integer> {
         return images;
     }
 
+    /** Each domain's config, from --cpu-weight (one per --guest) or the defaults. */
+    private List<DomainConfig> domainConfigs(int domains) {
+        if (cpuWeights == null) {
+            return java.util.Collections.nCopies(domains, DomainConfig.DEFAULT);
+        }
+        if (image.guests == null || cpuWeights.size() != image.guests.size()) {
+            throw new UserInputException("--cpu-weight goes once per --guest, in the same order: " + cpuWeights.size()
+                    + " weights for " + (image.guests == null ? 0 : image.guests.size()) + " --guest options");
+        }
+        List<DomainConfig> configs = new ArrayList<>();
+        for (int weight : cpuWeights) {
+            try {
+                configs.add(new DomainConfig(weight));
+            } catch (IllegalArgumentException e) {
+                throw new UserInputException("--cpu-weight " + weight + ": " + e.getMessage());
+            }
+        }
+        return configs;
+    }
+
     private GuestImage guestImage(String labGuest) {
         if (labGuest != null && labGuest.startsWith(PARAVIRTUAL_PREFIX)) {
             LabGuest guest = paravirtualGuestNamed(labGuest.substring(PARAVIRTUAL_PREFIX.length()));
@@ -245,6 +273,10 @@ final class RunCommand implements Callable<Integer> {
                 throw new UserInputException(domains + " --guest options need a hypervisor that runs several domains"
                         + " (e.g. --hypervisor xen-pv); the bare machine runs one guest");
             }
+            if (cpuWeights != null) {
+                throw new UserInputException("--cpu-weight needs a hypervisor whose scheduler takes weights (e.g."
+                        + " --hypervisor xen-pv); the bare machine runs one guest");
+            }
             return new BareMachine(machine);
         }
         ProviderRegistry registry = hvlab.loadProviders(machine.description());
@@ -269,6 +301,11 @@ final class RunCommand implements Callable<Integer> {
         if (domains > 1 && !provider.capabilities().contains(Capability.MULTIPLE_DOMAINS)) {
             throw new UserInputException(domains + " --guest options need a hypervisor that runs several domains"
                     + " (capability MULTIPLE_DOMAINS, e.g. xen-pv or vtx); '" + hypervisor + "' runs one guest");
+        }
+        if (cpuWeights != null && !provider.capabilities().contains(Capability.DOMAIN_WEIGHTS)) {
+            throw new UserInputException("--cpu-weight needs a hypervisor whose scheduler shares the CPU by weight"
+                    + " (capability DOMAIN_WEIGHTS, e.g. xen-pv); '" + hypervisor + "' does not (vtx and vtx-ept"
+                    + " give their VMs equal time slices in turn)");
         }
         System.Logger logger = System.getLogger("hvlab.hv." + hypervisor);
         return provider.create(new MachineHostContext(machine, machine.description(), logger));

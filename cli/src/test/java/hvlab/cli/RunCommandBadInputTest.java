@@ -75,6 +75,29 @@ class RunCommandBadInputTest {
         assertBadInput(run("run", "--kernel", dir.toString()), "is a directory");
     }
 
+    /** xl.cfg's cpu_weight range, 1..65535 (xen/common/sched_credit.c csched_dom_cntl). */
+    @Test
+    void cpuWeightsOutsideXensRangeAreRefused() {
+        for (String weight : new String[] {"0", "-5", "65536"}) {
+            assertBadInput(run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:hello", "--cpu-weight", weight),
+                    "--cpu-weight " + weight + ": a domain's cpu weight is 1..65535");
+        }
+    }
+
+    @Test
+    void cpuWeightsGoOncePerGuest() {
+        assertBadInput(run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:hello", "--guest", "lab-pv:hello",
+                "--cpu-weight", "512"), "--cpu-weight goes once per --guest, in the same order: 1 weights for 2");
+    }
+
+    /** vtx gives its VMs equal slices in turn: a weight it cannot honour is refused, not dropped. */
+    @Test
+    void cpuWeightsUnderAHypervisorWithoutWeightsAreRefused() {
+        assertBadInput(run("run", "--hypervisor", "vtx", "--guest", "lab:hello", "--guest", "lab:hello",
+                "--cpu-weight", "256", "--cpu-weight", "512"), "'vtx' does not");
+        assertBadInput(run("run", "--guest", "lab:hello", "--cpu-weight", "512"), "--cpu-weight needs a hypervisor");
+    }
+
     @Test
     void severalGuestsOnTheBareMachineAreRefused() {
         assertBadInput(run("run", "--guest", "lab:hello", "--guest", "lab:hello"),

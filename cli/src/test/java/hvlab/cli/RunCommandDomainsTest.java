@@ -45,6 +45,17 @@ class RunCommandDomainsTest {
         assertThat(result.status()).isEqualTo(LabGuests.EXIT_SUCCESS); // the first domain's
         assertThat(result.err()).contains("domain d1      hypercalls", "domain d2      hypercalls",
                 "domain switch");
+        // --stats prices each switch between domains (CostModel.DOMAIN_SWITCH)
+        assertThat(modelledCycles(result.err(), "world switches domain switch")).isEqualTo(593L);
+        assertThat(result.err()).containsPattern("domain d[12] +frames freed at its death +8,193");
+    }
+
+    /** The modelled cycles of the --stats row, which it divides by its count: its price per event. */
+    private static long modelledCycles(String stats, String row) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(row)
+                + " +([0-9,]+) +([0-9,]+)").matcher(stats);
+        assertThat(m.find()).as("a row '" + row + "' in " + stats).isTrue();
+        return Long.parseLong(m.group(2).replace(",", "")) / Long.parseLong(m.group(1).replace(",", ""));
     }
 
     /** vtx hosts several VMs too: one VMCS and RAM range each, the same console prefix and status convention. */
@@ -56,6 +67,28 @@ class RunCommandDomainsTest {
                 "(d2) result workload=syscall", "(d2) lab: done status=pass", "(VTX) domain 2 ended");
         assertThat(result.status()).isEqualTo(LabGuests.EXIT_SUCCESS);
         assertThat(result.err()).contains("domain d1", "domain d2", "VM exit: I/O instruction");
+    }
+
+    /**
+     * --cpu-weight reaches Xen's credit scheduler (xen/common/sched_credit.c): two busy compute domains of weights
+     * 256 and 512, stopped while both still run, got about a third and two thirds of the CPU ("scheduled ms").
+     */
+    @Test
+    void cpuWeightsShareTheCpuBetweenBusyDomains() {
+        Result result = run("run", "--hypervisor", "xen-pv", "--guest", "lab-pv:compute", "--guest", "lab-pv:compute",
+                "--cpu-weight", "256", "--cpu-weight", "512", "--append", "iterations=100000",
+                "--max-instructions", "600000000", "--stats");
+        assertThat(result.status()).isEqualTo(RunCommand.EXIT_INSTRUCTION_LIMIT);
+        long light = scheduledMs(result.err(), 1), heavy = scheduledMs(result.err(), 2);
+        assertThat(light + heavy).isGreaterThan(500);
+        assertThat((double) heavy / light).isBetween(1.4, 2.2); // equal weights give 1.0 (XenDomainsTest)
+    }
+
+    private static long scheduledMs(String stats, int domain) {
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("domain d" + domain
+                + " +scheduled ms +([0-9,]+)").matcher(stats);
+        assertThat(row.find()).as("a scheduled-ms row for d" + domain + " in " + stats).isTrue();
+        return Long.parseLong(row.group(1).replace(",", ""));
     }
 
     @Test

@@ -27,6 +27,12 @@ public enum Capability {
      * sharing the CPU under the hypervisor's scheduler.
      */
     MULTIPLE_DOMAINS,
+    /**
+     * With {@link #MULTIPLE_DOMAINS}: the scheduler shares the CPU among domains in proportion to their {@link
+     * DomainConfig#cpuWeight()} (Xen's credit scheduler), as {@link Hypervisor#boot(java.util.List, java.util.List)}
+     * gives them.
+     */
+    DOMAIN_WEIGHTS,
     /** Runs paravirtualized ports of the guests in their place (the lab kernel's PV port, lab-pv:NAME for lab:NAME). */
     PARAVIRTUALIZED_GUESTS,
     /** Classic trap-and-emulate: the guest kernel is deprivileged and its privileged instructions trap. */

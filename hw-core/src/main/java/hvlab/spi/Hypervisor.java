@@ -29,6 +29,22 @@ public interface Hypervisor extends AutoCloseable {
         boot(images.getFirst());
     }
 
+    /**
+     * As {@link #boot(List)}, each domain with its config ({@code configs.get(k)} for {@code images.get(k)}). Only
+     * a hypervisor whose provider declares {@link Capability#DOMAIN_WEIGHTS} honours weights; the default boots the
+     * images when every config is {@link DomainConfig#DEFAULT} and refuses otherwise, so no weight is silently lost.
+     */
+    default void boot(List<GuestImage> images, List<DomainConfig> configs) throws BootImageException {
+        if (configs.size() != images.size()) {
+            throw new IllegalArgumentException(images.size() + " images but " + configs.size() + " domain configs");
+        }
+        if (!configs.stream().allMatch(DomainConfig::isDefault)) {
+            throw new UnsupportedOperationException("this hypervisor does not share the CPU by weight; cpu weights"
+                    + " need Capability.DOMAIN_WEIGHTS");
+        }
+        boot(images);
+    }
+
     /** Runs the guest until it ends or the budget is spent; routine exits are handled inside. */
     RunOutcome run(long maxInstructions);
 

@@ -5,6 +5,7 @@ import hvlab.hw.cpu.CpuState;
 import hvlab.hw.machine.RunOutcome;
 import hvlab.spi.Availability;
 import hvlab.spi.Capability;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
 import hvlab.spi.Hypervisor;
@@ -48,6 +49,14 @@ public record LoadedProvider(HypervisorProvider provider, String origin, String 
         public void boot(List<GuestImage> images) throws BootImageException {
             PluginCalls.call(failed, "boot()", () -> {
                 plugin.boot(images);
+                return null;
+            });
+        }
+
+        @Override
+        public void boot(List<GuestImage> images, List<DomainConfig> configs) throws BootImageException {
+            PluginCalls.call(failed, "boot()", () -> {
+                plugin.boot(images, configs);
                 return null;
             });
         }

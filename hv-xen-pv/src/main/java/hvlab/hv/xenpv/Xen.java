@@ -21,6 +21,7 @@ import hvlab.hw.stats.CostModel;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
 import hvlab.hw.stats.HypervisorEvents;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.DomainConsole;
 import hvlab.spi.GuestImage;
 import hvlab.spi.HostContext;
@@ -99,9 +100,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         this.counters = context.counters();
         this.softwareInterrupts = counters.counter(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + "int n");
         this.interrupts = counters.counter(Counters.EXITS, "external interrupt");
-        this.upcalls = counters.counter("events", "upcalls delivered");
-        this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, "domain switch");
-        this.refusedEventChannelOps = counters.counter("events", "interdomain channel ops refused");
+        this.upcalls = counters.counter(Counters.EVENTS, CostModel.UPCALL_KEY);
+        this.domainSwitches = counters.counter(Counters.WORLD_SWITCHES, CostModel.DOMAIN_SWITCH_KEY);
+        this.refusedEventChannelOps = counters.counter(Counters.EVENTS, "interdomain channel ops refused");
         this.frame = new InterruptFrame(cpu);
         this.hypercalls = new Hypercalls(this);
         this.privilegedOps = new PrivilegedOps(this, counters);
@@ -142,6 +143,15 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
      */
     @Override
     public void boot(List<GuestImage> images) throws BootImageException {
+        boot(images, java.util.Collections.nCopies(images.size(), DomainConfig.DEFAULT));
+    }
+
+    /** As {@link #boot(List)}, each domain with its credit-scheduler weight (xl.cfg cpu_weight). */
+    @Override
+    public void boot(List<GuestImage> images, List<DomainConfig> configs) throws BootImageException {
+        if (configs.size() != images.size()) {
+            throw new IllegalArgumentException(images.size() + " images but " + configs.size() + " domain configs");
+        }
         if (images.isEmpty() || images.size() > MAXIMUM_DOMAINS) {
             throw new BootImageException("xen-pv runs 1 to " + MAXIMUM_DOMAINS + " domains, not " + images.size());
         }
@@ -187,7 +197,7 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
             for (int segment : DATA_SEGMENTS) {
                 domain.segments[segment] = XenLayout.KERNEL_DS;
             }
-            domain.vcpu = scheduler.add(domain.id, CreditScheduler.DEFAULT_WEIGHT);
+            domain.vcpu = scheduler.add(domain.id, configs.get(k).cpuWeight());
             domains.add(domain);
         }
         Domain first = domains.getFirst();
@@ -256,6 +266,9 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         }
         mm.setXenSlot(XenLayout.DIRECT_MAP_SLOT, directMap | 3);
         mm.setXenSlot(XenLayout.M2P_SLOT, m2pTable | 3);
+        int idle = layout.physical(XenLayout.IDLE_PAGE_TABLE) >>> 12;
+        mm.clearFrame(idle);
+        mm.installXenSlots(idle);
     }
 
     private void descriptor(int gdt, int selector, int lo, int hi) {
@@ -781,10 +794,31 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
                 default -> "reason " + reason;
             } + "\n");
         }
-        if (domains.stream().noneMatch(Domain::alive)) {
+        if (domains.stream().anyMatch(Domain::alive)) {
+            relinquishResources(domain);
+        } else {
             int first = domains.getFirst().shutdownReason;
             cpu.outPort(DebugExit.DEFAULT_IOBASE, 1, first == 0 ? 0x10 : first == Domain.SHUTDOWN_CRASH ? 0x12 : 0x11);
         }
+    }
+
+    /**
+     * A dead domain's frames back to Xen's free pool while others run (domain_kill, domain_relinquish_resources in
+     * [X32] xen/common/domain.c and xen/arch/x86/domain.c): its references let go, its M2P entries invalid again.
+     * If its tables are loaded, the CPU first moves to Xen's idle_pg_table, as Xen's idle vCPU runs on it.
+     */
+    private void relinquishResources(Domain domain) {
+        if (domain == current) {
+            cpu.writeControlRegister(3, layout.physical(XenLayout.IDLE_PAGE_TABLE));
+        }
+        int m2p = layout.physical(XenLayout.M2P);
+        int freed = mm.relinquish(domain.id, domain.baseTable, domain.gdtFrames,
+                mfn -> memory.writeU32(m2p + mfn * 4, -1)); // INVALID_M2P_ENTRY
+        domain.baseTable = -1;
+        domain.gdtFrames = new int[0];
+        domain.gdtEntries = 0;
+        domain.currentPages = 0;
+        domain.framesFreed.add(freed);
     }
 
     /** Xen kills a domain (a fault with no handler, a bad kernel stack): the others run on. */
@@ -792,11 +826,6 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
         domain.console.flush();
         xenConsole("(XEN) domain " + domain.id + " crashed: " + why + "\n");
         end(domain, Domain.SHUTDOWN_CRASH);
-    }
-
-    /** The domain's credit-scheduler weight, as {@code xl sched-credit -d ID -w WEIGHT} sets it. */
-    void setWeight(int domainId, int weight) {
-        scheduler.setWeight(domains.get(domainId - 1).vcpu, weight);
     }
 
     /**

@@ -17,6 +17,8 @@ record XenLayout(int physicalBase, int ramBytes) {
     static final int DIRECT_MAP_TABLE = 0x17000, M2P_TABLE = 0x18000, M2P = 0x19000;
     /** Domain k's shared_info frame is SHARED_INFO + (k - 1) * 4096: after the M2P of the largest RAM (1 GiB). */
     static final int SHARED_INFO = 0x120000;
+    /** Xen's idle_pg_table: its own slots and nothing else, for the CPU while no domain's tables may stay loaded. */
+    static final int IDLE_PAGE_TABLE = 0x160000;
 
     /** Selectors of Xen's GDT ([X32] xen/arch/x86/boot/x86_32.S). */
     static final int XEN_CS = 0xE008, XEN_DS = 0xE010, KERNEL_CS = 0xE019, KERNEL_DS = 0xE021, USER_CS = 0xE02B,

@@ -34,7 +34,7 @@ public final class XenPvProvider implements HypervisorProvider {
     @Override
     public Set<Capability> capabilities() {
         return EnumSet.of(Capability.PARAVIRT_HYPERCALLS, Capability.PARAVIRTUALIZED_GUESTS,
-                Capability.MULTIPLE_DOMAINS);
+                Capability.MULTIPLE_DOMAINS, Capability.DOMAIN_WEIGHTS);
     }
 
     /**

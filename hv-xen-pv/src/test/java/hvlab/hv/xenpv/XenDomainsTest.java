@@ -5,8 +5,11 @@ import hvlab.guests.LabGuests;
 import hvlab.hw.machine.Machine;
 import hvlab.hw.machine.MachineHostContext;
 import hvlab.hw.machine.RunOutcome;
+import hvlab.hv.xenpv.mm.FrameTable;
 import hvlab.hw.stats.Counters;
+import hvlab.spi.DomainConfig;
 import hvlab.spi.GuestImage;
+import hvlab.spi.Hypervisor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -110,6 +113,39 @@ class XenDomainsTest {
         assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS)); // the first domain's
     }
 
+    /**
+     * domain_kill / domain_relinquish_resources ([X32] xen/common/domain.c, xen/arch/x86/domain.c): the frames of a
+     * domain that crashed beside another go back to Xen's free pool with their M2P entries invalid, counted in
+     * --stats; the survivor keeps its own.
+     */
+    @Test
+    void aCrashedDomainsFramesGoBackToXen() throws Exception {
+        GuestImage callret = pv("callret", "iterations=15000000");
+        Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(b -> { }).build();
+        try (Xen xen = (Xen) new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")))) {
+            xen.boot(List.of(callret, pv("crash")));
+            FrameTable frames = xen.mm().frames();
+            int d2First = XenLayout.FIRST_DOMAIN_FRAME + Xen.DOMAIN_PAGES;
+            assertThat(frames.owner(d2First)).isEqualTo(2);
+            assertThat(xen.run(BUDGET)).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
+            Run run = new Run("", null, machine);
+            // its reservation and the shared_info page Xen shared with it (share_xen_page_with_guest)
+            assertThat(run.counter("domain d2", "frames freed at its death")).isEqualTo(Xen.DOMAIN_PAGES + 1);
+            assertThat(run.counter("domain d1", "frames freed at its death")).isZero(); // it ended last: power off
+            int m2p = xen.layout().physical(XenLayout.M2P);
+            for (int mfn = d2First; mfn < d2First + Xen.DOMAIN_PAGES; mfn++) {
+                assertThat(frames.owner(mfn)).isEqualTo(FrameTable.FREE);
+                assertThat(machine.platform().memory().readU32(m2p + mfn * 4)).isEqualTo(-1); // INVALID_M2P_ENTRY
+            }
+            assertThat(frames.owner(XenLayout.FIRST_DOMAIN_FRAME)).isEqualTo(1);
+            // free for Xen to give again (a balloon claiming pages back), zeroed first
+            assertThat(xen.allocateFrame(1)).isEqualTo(d2First);
+            assertThat(frames.owner(d2First)).isEqualTo(1);
+            assertThat(machine.platform().memory().readU32(d2First << 12)).isZero();
+        }
+    }
+
     static List<String> workloads() {
         return List.of("hello", "syscall", "callret", "pgfault", "divzero", "ptemod", "attacks", "events", "oneshot");
     }
@@ -161,15 +197,17 @@ class XenDomainsTest {
         assertThat(run.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 
-    /** Xen's credit scheduler by weight: 256 and 512 give the busy domains a third and two thirds of the CPU. */
+    /**
+     * Xen's credit scheduler by weight (xen/common/sched_credit.c csched_acct; xl.cfg cpu_weight), given through the
+     * SPI's DomainConfig: 256 and 512 give the busy domains a third and two thirds of the CPU.
+     */
     @Test
     void weights256And512GiveOneThirdAndTwoThirds() throws Exception {
         GuestImage busy = pv("callret", "iterations=100000000");
         Machine machine = Machine.builder().ramBytes(128 << 20).serialOutput(b -> { }).build();
-        try (Xen xen = (Xen) new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+        try (Hypervisor xen = new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
                 System.getLogger("xen")))) {
-            xen.boot(List.of(busy, busy));
-            xen.setWeight(2, 512);
+            xen.boot(List.of(busy, busy), List.of(DomainConfig.DEFAULT, new DomainConfig(512)));
             Run run = new Run("", null, machine);
             xen.run(120_000_000); // past the first accounting periods, where both start UNDER with no credit
             long light0 = run.counter("domain d1", "scheduled ms"), heavy0 = run.counter("domain d2", "scheduled ms");
@@ -179,6 +217,15 @@ class XenDomainsTest {
             assertThat(light + heavy).isGreaterThan(250);
             assertThat((double) light / (light + heavy)).isCloseTo(1.0 / 3, org.assertj.core.api.Assertions.within(0.05));
         }
+    }
+
+    @Test
+    void oneConfigPerImage() {
+        Machine machine = Machine.builder().ramBytes(128 << 20).build();
+        Hypervisor xen = new XenPvProvider().create(new MachineHostContext(machine, machine.description(),
+                System.getLogger("xen")));
+        assertThatThrownBy(() -> xen.boot(List.of(pv("hello"), pv("hello")), List.of(DomainConfig.DEFAULT)))
+                .hasMessageContaining("2 images but 1 domain configs");
     }
 
     /** Each domain keeps its own FPU registers: Xen switches them lazily, on #NM, with the domain. */

@@ -49,6 +49,26 @@ public final class CostModel {
     /** How xen-pv names a privileged instruction it emulated after the #GP: one transition beyond the #GP. */
     public static final String PV_EMULATION_PREFIX = "emulated after #GP: ";
 
+    /**
+     * Xen switching the CPU from one domain to another (its context_switch: registers saved and loaded, CR3 written,
+     * so the non-global TLB flushed, GDT entries and kernel stack reloaded): the work of a native process switch,
+     * which lmbench's 2p/0K context switch measures at 0.77 us on the paper's uniprocessor Linux (Barham et al.,
+     * SOSP 2003, Table 4, L-UP; [R] in ../shared/reference/perf-anchors.md 2b), put on the model's scale as {@link
+     * #XEN_TRANSITION} is (1.42 us = 1,093 cycles): 593. Entering Xen (the tick, a block) is priced by its cause.
+     */
+    public static final long DOMAIN_SWITCH = Math.round(NATIVE_PAGE_FAULT * 0.77 / 1.42);
+    /** How xen-pv counts a switch between domains ({@link Counters#WORLD_SWITCHES}). */
+    public static final String DOMAIN_SWITCH_KEY = "domain switch";
+    /**
+     * An event upcall: Xen builds a bounce frame to the guest's event callback and returns to it ([X32]
+     * x86_32/entry.S test_guest_events, create_bounce_frame), the same exit to the guest as a bounced fault. No
+     * paper measures it alone, so it is priced as one {@link #XEN_TRANSITION}, derived from the page-fault figures;
+     * the entry into Xen that raised the event (an interrupt, a hypercall) is priced by its own counter.
+     */
+    public static final long EVENT_UPCALL = XEN_TRANSITION;
+    /** How xen-pv counts upcalls ({@link Counters#EVENTS}). */
+    public static final String UPCALL_KEY = "upcalls delivered";
+
     private CostModel() {
     }
 
@@ -63,6 +83,8 @@ public final class CostModel {
                     : value.key().startsWith(PV_BOUNCE_PREFIX) || value.key().startsWith(PV_EMULATION_PREFIX)
                             ? XEN_TRANSITION : 0;
             case Counters.HYPERCALLS -> XEN_HYPERCALL;
+            case Counters.WORLD_SWITCHES -> value.key().equals(DOMAIN_SWITCH_KEY) ? DOMAIN_SWITCH : 0;
+            case Counters.EVENTS -> value.key().equals(UPCALL_KEY) ? EVENT_UPCALL : 0;
             default -> 0;
         };
         return perEvent * value.value();

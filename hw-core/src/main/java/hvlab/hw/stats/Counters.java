@@ -14,7 +14,7 @@ public final class Counters {
     /** Families used across hvlab; plugins may add their own. */
     public static final String INSTRUCTIONS = "instructions", EXCEPTIONS = "exceptions", INTERRUPTS = "interrupts",
             TLB = "tlb", IO = "io", EXITS = "exits", HYPERCALLS = "hypercalls", TRANSLATIONS = "translations",
-            WORLD_SWITCHES = "world switches";
+            WORLD_SWITCHES = "world switches", EVENTS = "events";
 
     private final Map<String, Map<String, Counter>> families = new LinkedHashMap<>();
 

@@ -51,4 +51,26 @@ class CostModelTest {
         assertThat(cycles(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "in", 1)).isEqualTo(504);
         assertThat(cycles(Counters.HYPERCALLS, "mmu_update", 3)).isEqualTo(3 * (504 - 242));
     }
+
+    /**
+     * A switch between domains is a native process switch's work (lmbench 2p/0K, 0.77 us on L-UP, Barham et al.
+     * 2003, Table 4), on the scale where 1.42 us is the native page fault's 1,093 cycles: 593.
+     */
+    @Test
+    void aDomainSwitchCostsANativeProcessSwitchOnTheModelsScale() {
+        assertThat(cycles(Counters.WORLD_SWITCHES, CostModel.DOMAIN_SWITCH_KEY, 1)).isEqualTo(593);
+        assertThat((double) cycles(Counters.WORLD_SWITCHES, CostModel.DOMAIN_SWITCH_KEY, 1)
+                / cycles(Counters.EXCEPTIONS, "#PF", 1)).isCloseTo(0.77 / 1.42, org.assertj.core.data.Offset.offset(0.001));
+        assertThat(cycles(Counters.WORLD_SWITCHES, "something else", 5)).isZero();
+    }
+
+    /** An upcall is Xen's exit to the guest through a bounce frame ([X32] entry.S create_bounce_frame): one transition. */
+    @Test
+    void anEventUpcallCostsOneTransitionThroughXen() {
+        assertThat(cycles(Counters.EVENTS, CostModel.UPCALL_KEY, 2)).isEqualTo(2 * 504);
+        assertThat(cycles(Counters.EVENTS, CostModel.UPCALL_KEY, 1))
+                .isEqualTo(cycles(Counters.EXITS, CostModel.PV_BOUNCE_PREFIX + "#PF", 1));
+        assertThat(cycles(Counters.EVENTS, "interdomain channel ops refused", 3)).isZero();
+        assertThat(cycles("domain d1", "events delivered (upcalls)", 3)).isZero(); // counted once, in "events"
+    }
 }

@@ -22,6 +22,9 @@ public enum ConformanceRule {
             "every lab guest ends with native's general, segment and system registers"),
     REQUIRED_EQUIVALENCE_004_SENSITIVE_UNPRIVILEGED_INSTRUCTIONS(Source.ROBIN_IRVINE, Needs.UNMODIFIED_KERNEL,
             "SGDT, SIDT, SMSW, STR, POPF and LAR show the guest its own state (lab:selftest's checks of them pass)"),
+    REQUIRED_EQUIVALENCE_005_DOMAINS_SIDE_BY_SIDE(Source.BARHAM, Needs.MULTIPLE_DOMAINS,
+            "two domains, lab:compute as d1 and lab:forkwait as d2, each print behind their '(dN) ' prefix what the"
+            + " guest prints alone under the provider (time-dependent numbers masked), and the run ends as d1's alone"),
     REQUIRED_RESOURCE_CONTROL_001_USER_MODE_PRIVILEGED_INSTRUCTIONS_TRAP(Source.POPEK_GOLDBERG,
             Needs.UNMODIFIED_KERNEL, "CLI, HLT, MOV CR3, LGDT, WBINVD, IN and OUT in ring 3 raise #GP(0) as on"
             + " native (lab:selftest's ring3_* checks pass)"),
@@ -38,6 +41,10 @@ public enum ConformanceRule {
             "hostile lab:robin-irvine checks as on native: SGDT, SIDT, SLDT, STR, SMSW, PUSHF, MOV and PUSH CS at"
             + " CPL 0 and 3 show the guest's own tables, CR0, IF/IOPL and CPL; POPF, LAR, LSL, VERR, VERW, INT,"
             + " IRET and a call gate behave as on native"),
+    REQUIRED_RESOURCE_CONTROL_006_CRASHING_DOMAIN_ENDS_ALONE(Source.BARHAM, Needs.MULTIPLE_DOMAINS,
+            "a domain that crashes (lab:crash as d2, a triple fault; the PV lab kernel's crash, a fault with no"
+            + " handler, under a paravirtualizing provider) ends alone: d1, lab:compute, prints what it prints alone"
+            + " and the run ends as d1's alone"),
     REQUIRED_ACCOUNTING_001_COUNTS_BOUNDED_BY_GUEST_EVENTS(Source.POPEK_GOLDBERG, Needs.UNMODIFIED_KERNEL,
             "no count is negative, and exits plus hypercalls never outnumber the guest's instructions, exceptions"
             + " and interrupts that could cause them"),
@@ -97,6 +104,8 @@ public enum ConformanceRule {
                 + " architectures, CACM 17(7)"),
         ROBIN_IRVINE("Robin & Irvine 2000, Analysis of the Intel Pentium's ability to support a secure virtual"
                 + " machine monitor, USENIX Security"),
+        BARHAM("Barham et al. 2003, Xen and the Art of Virtualization, SOSP: domains share one machine, each isolated"
+                + " from the others' behaviour"),
         HVLAB("hvlab architecture: every source of time is the virtual clock, a run replays bit-identical");
 
         private final String citation;
@@ -111,5 +120,7 @@ public enum ConformanceRule {
         /** The lab kernel is an ordinary IA-32 kernel, not ported to a paravirtual interface. */
         static final Set<Capability> UNMODIFIED_KERNEL = Set.of(Capability.UNMODIFIED_GUESTS);
         static final Set<Capability> NOTHING = Set.of();
+        /** Several domains at once, one per image. */
+        static final Set<Capability> MULTIPLE_DOMAINS = Set.of(Capability.MULTIPLE_DOMAINS);
     }
 }

@@ -124,8 +124,9 @@ public final class ConformanceSuite {
                 List<String> violations = violations(rule);
                 String hostile = HOSTILE_GUESTS.get(rule);
                 if (violations.isEmpty()) {
-                    return new RuleResult(providerId, rule, Verdict.PASS,
-                            hostile == null ? guests.size() + " lab guests" : "lab:" + hostile + " as on native");
+                    return new RuleResult(providerId, rule, Verdict.PASS, hostile != null ? "lab:" + hostile
+                            + " as on native" : rule.needs().contains(Capability.MULTIPLE_DOMAINS)
+                            ? "each domain as alone" : guests.size() + " lab guests");
                 }
                 return rule.excusableByDeclaredLimits() ? judgeWithDeclaredLimits(rule, violations)
                         : new RuleResult(providerId, rule, Verdict.FAIL, String.join("; ", violations));
@@ -211,12 +212,60 @@ public final class ConformanceSuite {
                         sensitiveOperationsAccounted(rule, violations);
                 case REQUIRED_DETERMINISM_001_TWO_RUNS_BIT_IDENTICAL -> forEachGuest(rule, violations,
                         (guest, run, reference) -> firstDifferenceOfRuns(run, secondRun(guest)));
+                case REQUIRED_EQUIVALENCE_005_DOMAINS_SIDE_BY_SIDE ->
+                        domainsAsAlone(violations, find("compute"), find("forkwait"));
+                case REQUIRED_RESOURCE_CONTROL_006_CRASHING_DOMAIN_ENDS_ALONE -> crashingDomainEndsAlone(violations);
                 case REQUIRED_RESOURCE_CONTROL_002_MEMORY_OUTSIDE_DOMAIN, REQUIRED_RESOURCE_CONTROL_003_HYPERVISOR_MEMORY,
                      REQUIRED_RESOURCE_CONTROL_004_HOST_INTERRUPTS_UNMASKABLE,
                      REQUIRED_RESOURCE_CONTROL_005_SENSITIVE_UNPRIVILEGED_ESCAPE ->
                         hostileGuestChecksAsOnNative(violations, HOSTILE_GUESTS.get(rule));
             }
             return violations;
+        }
+
+        /**
+         * Two lab guests as d1 and d2: each domain's lines are what the guest prints alone under the provider, and
+         * the run ends as d1's alone.
+         */
+        private void domainsAsAlone(List<String> violations, LabGuest first, LabGuest second) throws Exception {
+            GuestRun both = GuestRun.underDomains(provider, List.of(imageUnderProvider(first),
+                    imageUnderProvider(second)));
+            sameAsAlone(violations, both, 1, first);
+            sameAsAlone(violations, both, 2, second);
+            GuestRun alone = firstRun(first);
+            if (!both.outcome().equals(alone.outcome())) {
+                violations.add("the run ended " + both.outcome() + ", d1 (lab:" + first.name() + ") alone "
+                        + alone.outcome());
+            }
+        }
+
+        /** lab:compute as d1 beside a crashing d2: d1 prints and ends as alone; d2 ran and never finished. */
+        private void crashingDomainEndsAlone(List<String> violations) throws Exception {
+            LabGuest crasher = paravirtualized
+                    ? LabGuests.paravirtual().stream().filter(g -> g.name().equals("crash")).findFirst().orElseThrow()
+                    : find("crash");
+            GuestImage crash = paravirtualized ? ParavirtualPorts.image(crasher) : image(crasher);
+            LabGuest survivor = find("compute");
+            GuestRun both = GuestRun.underDomains(provider, List.of(imageUnderProvider(survivor), crash));
+            sameAsAlone(violations, both, 1, survivor);
+            GuestRun alone = firstRun(survivor);
+            if (!both.outcome().equals(alone.outcome())) {
+                violations.add("the run ended " + both.outcome() + ", d1 (lab:compute) alone " + alone.outcome());
+            }
+            String crashed = both.domainConsole(2);
+            if (!crashed.contains("workload=crash") || crashed.contains("lab: done")) {
+                violations.add("d2 (crash) did not run and crash: it printed '" + crashed.strip() + "'");
+            }
+        }
+
+        private void sameAsAlone(List<String> violations, GuestRun both, int domain, LabGuest guest)
+                throws Exception {
+            String difference = firstDifference(LabGuests.maskTimeDependent(firstRun(guest).console()),
+                    LabGuests.maskTimeDependent(both.domainConsole(domain)));
+            if (difference != null) {
+                violations.add("d" + domain + " (lab:" + guest.name() + "): " + difference.replace("native",
+                        "alone"));
+            }
         }
 
         @FunctionalInterface
@@ -273,7 +322,7 @@ public final class ConformanceSuite {
          * architectural facts, so native must pass them all. Other console lines are equivalence_001's business.
          */
         private void hostileGuestChecksAsOnNative(List<String> violations, String name) throws Exception {
-            LabGuest guest = LabGuests.find(name).orElseThrow(() -> new IllegalStateException("no lab guest " + name));
+            LabGuest guest = find(name);
             if (unported(guest)) {
                 violations.add("lab:" + name + ": no paravirtual port");
                 return;
@@ -337,6 +386,10 @@ public final class ConformanceSuite {
         public String toString() {
             return family + "/" + key;
         }
+    }
+
+    private static LabGuest find(String name) {
+        return LabGuests.find(name).orElseThrow(() -> new IllegalStateException("no lab guest " + name));
     }
 
     private static GuestRun nativeRun(LabGuest guest) throws Exception {

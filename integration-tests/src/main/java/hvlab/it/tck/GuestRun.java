@@ -42,11 +42,29 @@ public record GuestRun(String console, RunOutcome outcome, long instructions, Cp
 
     /** The guest under a hypervisor the provider creates on a fresh machine. */
     public static GuestRun under(HypervisorProvider provider, GuestImage image) throws BootImageException {
+        return under(provider, hypervisor -> hypervisor.boot(image));
+    }
+
+    /**
+     * One domain per image (d1 first) under a hypervisor whose provider declares {@link
+     * hvlab.spi.Capability#MULTIPLE_DOMAINS}; {@link #domainConsole} tells their lines apart.
+     */
+    public static GuestRun underDomains(HypervisorProvider provider, List<GuestImage> images)
+            throws BootImageException {
+        return under(provider, hypervisor -> hypervisor.boot(images));
+    }
+
+    @FunctionalInterface
+    private interface Boot {
+        void boot(Hypervisor hypervisor) throws BootImageException;
+    }
+
+    private static GuestRun under(HypervisorProvider provider, Boot boot) throws BootImageException {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         try (Machine machine = Machine.builder().ramBytes(MEMORY).serialOutput(console::write).build();
              Hypervisor hypervisor = provider.create(new MachineHostContext(machine, machine.description(),
                      System.getLogger("hvlab.hv." + provider.id())))) {
-            hypervisor.boot(image);
+            boot.boot(hypervisor);
             RunOutcome outcome = hypervisor.run(MAX_INSTRUCTIONS);
             return finish(machine, console, outcome,
                     hypervisor.guestCpuState().orElseGet(machine.cpu()::captureState), hypervisor.limitReached());
@@ -65,6 +83,21 @@ public record GuestRun(String console, RunOutcome outcome, long instructions, Cp
             CpuState guestState, Optional<VirtualizationLimit> limitReached) {
         return new GuestRun(console.toString(StandardCharsets.ISO_8859_1), outcome,
                 machine.cpu().retiredInstructions(), guestState, machine.statistics(), limitReached);
+    }
+
+    /**
+     * What domain N printed beside the others: its lines, each without the "(dN) " prefix a hypervisor with several
+     * domains gives them ({@link hvlab.spi.DomainConsole}).
+     */
+    public String domainConsole(int domain) {
+        String prefix = "(d" + domain + ") ";
+        StringBuilder lines = new StringBuilder();
+        for (String line : console.split("\n", -1)) {
+            if (line.startsWith(prefix)) {
+                lines.append(line, prefix.length(), line.length()).append('\n');
+            }
+        }
+        return lines.toString();
     }
 
     /** The debug-exit value, or -1 when the run ended another way. */

@@ -2,6 +2,7 @@ package hvlab.it.tck;
 
 import hvlab.guests.LabGuest;
 import hvlab.guests.LabGuests;
+import hvlab.spi.Capability;
 import hvlab.it.tck.RuleResult.Verdict;
 import hvlab.spi.HypervisorProvider;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,8 @@ class ConformanceSuiteSelfTest {
         Map<ConformanceRule, RuleResult> results = verify(new DelegatingProvider());
 
         results.forEach((rule, result) -> assertThat(result.verdict()).as(result.line())
-                .isEqualTo(rule.required() ? Verdict.PASS : Verdict.SKIP));
+                .isEqualTo(rule.required() && !rule.needs().contains(Capability.MULTIPLE_DOMAINS) ? Verdict.PASS
+                        : Verdict.SKIP)); // one guest at a time: the rules for several domains skip
     }
 
     @Test

@@ -64,7 +64,7 @@ public final class Domain {
     public final DomainConsole console;
 
     // ---- per-domain counters (family "domain dN") ----
-    public final Counter hypercalls, bouncedTraps, eventsDelivered, scheduledMs;
+    public final Counter hypercalls, bouncedTraps, eventsDelivered, scheduledMs, framesFreed;
 
     public Domain(int id, int firstFrame, int pages, int sharedInfoFrame, Counters counters, DomainConsole console) {
         this.console = console;
@@ -79,6 +79,7 @@ public final class Domain {
         this.bouncedTraps = counters.counter(family, "traps bounced");
         this.eventsDelivered = counters.counter(family, "events delivered (upcalls)");
         this.scheduledMs = counters.counter(family, "scheduled ms");
+        this.framesFreed = counters.counter(family, "frames freed at its death");
     }
 
     /** Pseudo-physical frame to machine frame (a domain's frames are contiguous here). */

@@ -90,7 +90,8 @@ public final class DomainBuilder {
                         | (table ? 0 : RW));
             }
         }
-        if (mm.pin(domain.id, l2, PageType.L2_PAGE_TABLE) != 0) {
+        // Pinned, and the vCPU's base table holding its own type reference, as Xen's builder leaves it.
+        if (mm.pin(domain.id, l2, PageType.L2_PAGE_TABLE) != 0 || mm.newBase(domain.id, l2, -1) != 0) {
             throw new IllegalStateException("the bootstrap page tables of domain " + domain.id + " do not validate");
         }
         writeStartInfo(domain, base, base + startInfo, base + p2m, base + tables, 1 + l1Count, commandLine);

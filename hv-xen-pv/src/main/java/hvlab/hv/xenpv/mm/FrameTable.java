@@ -48,10 +48,18 @@ public final class FrameTable {
         if (!exists(mfn) || owner[mfn] != domain || references[mfn] != 1 || typeCount[mfn] != 0 || pinned[mfn]) {
             return false;
         }
+        free(mfn);
+        return true;
+    }
+
+    /** Back to Xen's free pool, whatever it held: for a dead domain's frames once its references are let go. */
+    void free(int mfn) {
         owner[mfn] = FREE;
         references[mfn] = 0;
         type[mfn] = PageType.NONE;
-        return true;
+        typeCount[mfn] = 0;
+        pinned[mfn] = false;
+        validated[mfn] = false;
     }
 
     public boolean exists(int mfn) {

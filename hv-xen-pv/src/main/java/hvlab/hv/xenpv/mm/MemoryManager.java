@@ -2,6 +2,8 @@ package hvlab.hv.xenpv.mm;
 
 import hvlab.hw.memory.PhysicalMemory;
 
+import java.util.function.IntConsumer;
+
 import static hvlab.hv.xenpv.mm.XenErrno.EINVAL;
 
 /**
@@ -192,10 +194,15 @@ public final class MemoryManager {
                 return false;
             }
         }
+        installXenSlots(mfn);
+        return true;
+    }
+
+    /** Xen's slots 1008..1023 into an L2: every address space has Xen in its top 64 MiB. */
+    public void installXenSlots(int mfn) {
         for (int slot = FIRST_XEN_SLOT; slot < 1024; slot++) {
             memory.writeU32((mfn << 12) + slot * 4, xenSlots[slot - FIRST_XEN_SLOT]);
         }
-        return true;
     }
 
     private boolean validateDescriptors(int mfn) {
@@ -350,5 +357,35 @@ public final class MemoryManager {
             putPage(oldBase);
         }
         return 0;
+    }
+
+    /**
+     * A dead domain's memory back to Xen ([X32] xen/arch/x86/domain.c domain_relinquish_resources and
+     * relinquish_memory, called from xen/common/domain.c domain_kill): its pinned tables unpinned, its base table
+     * and descriptor tables let go, which drops every type and general reference their entries held; then each
+     * frame it owns goes back to the free pool, told to {@code freed}. Returns how many frames that was.
+     */
+    public int relinquish(int domain, int baseTable, int[] descriptorTables, IntConsumer freed) {
+        for (int mfn = 0; mfn < frames.frames(); mfn++) {
+            if (frames.owner(mfn) == domain && frames.pinned(mfn)) {
+                unpin(domain, mfn);
+            }
+        }
+        if (baseTable >= 0) {
+            putPageType(baseTable);
+            putPage(baseTable);
+        }
+        for (int mfn : descriptorTables) {
+            putDescriptorTable(mfn);
+        }
+        int count = 0;
+        for (int mfn = 0; mfn < frames.frames(); mfn++) {
+            if (frames.owner(mfn) == domain) {
+                frames.free(mfn);
+                freed.accept(mfn);
+                count++;
+            }
+        }
+        return count;
     }
 }

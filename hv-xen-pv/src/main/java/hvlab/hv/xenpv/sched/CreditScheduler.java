@@ -1,5 +1,7 @@
 package hvlab.hv.xenpv.sched;
 
+import hvlab.spi.DomainConfig;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +17,7 @@ import java.util.List;
  */
 public final class CreditScheduler {
     /** CSCHED_DEFAULT_WEIGHT. */
-    public static final int DEFAULT_WEIGHT = 256;
+    public static final int DEFAULT_WEIGHT = DomainConfig.DEFAULT_CPU_WEIGHT;
     /** CSCHED_CREDITS_PER_TICK: 10 credits per ms, 10 ms ticks. */
     public static final int CREDITS_PER_TICK = 100;
     /** CSCHED_TICKS_PER_TSLICE and CSCHED_TICKS_PER_ACCT: 30 ms. */
@@ -84,7 +86,7 @@ public final class CreditScheduler {
     }
 
     private static void checkWeight(int weight) {
-        if (weight <= 0 || weight > 65535) {
+        if (weight < DomainConfig.MIN_CPU_WEIGHT || weight > DomainConfig.MAX_CPU_WEIGHT) {
             throw new IllegalArgumentException("a credit weight is 1..65535, not " + weight);
         }
     }

@@ -221,4 +221,56 @@ class MemoryManagerTest {
         assertThat(frames.typeCount(L1)).as("released with the old base").isZero();
         assertThat(mm.newBase(DOM1, FOREIGN, DATA)).isEqualTo(EINVAL);
     }
+
+    /**
+     * domain_relinquish_resources ([X32] xen/arch/x86/domain.c, from xen/common/domain.c domain_kill): a dead
+     * domain's pins, base table and GDT are let go and every frame it owned is free again; the other domain's
+     * frames are untouched, and it cannot map a freed frame.
+     */
+    @Test
+    void aDeadDomainsFramesGoBackToTheFreePool() {
+        int gdt = 0x104, foreignL1 = 0x201;
+        entry(L1, 0, DATA << 12 | P | RW | US);
+        entry(L2, 0, L1 << 12 | P | RW | US);
+        assertThat(mm.pin(DOM1, L2, PageType.L2_PAGE_TABLE)).isZero();
+        assertThat(mm.newBase(DOM1, L2, -1)).isZero();
+        assertThat(mm.pin(DOM1, OTHER_L1, PageType.L1_PAGE_TABLE)).isZero();
+        assertThat(mm.getDescriptorTable(DOM1, gdt)).isTrue();
+        assertThat(mm.pin(DOM2, foreignL1, PageType.L1_PAGE_TABLE)).isZero();
+
+        java.util.List<Integer> freed = new java.util.ArrayList<>();
+        assertThat(mm.relinquish(DOM1, L2, new int[] {gdt}, freed::add)).isEqualTo(0x100);
+
+        assertThat(freed).hasSize(0x100).contains(L2, L1, DATA, OTHER_L1, gdt).doesNotContain(FOREIGN, foreignL1);
+        for (int mfn = 0x100; mfn < 0x200; mfn++) {
+            assertThat(frames.owner(mfn)).isEqualTo(FrameTable.FREE);
+            assertThat(frames.references(mfn)).isZero();
+            assertThat(frames.typeCount(mfn)).isZero();
+            assertThat(frames.pinned(mfn)).isFalse();
+        }
+        assertThat(frames.owner(foreignL1)).isEqualTo(DOM2);
+        assertThat(frames.pinned(foreignL1)).isTrue();
+        assertThat(frames.references(foreignL1)).isEqualTo(2); // allocation and pin
+        assertThat(mm.updateEntry(DOM2, pointer(foreignL1, 0), DATA << 12 | P)).isEqualTo(EINVAL);
+        assertThat(mm.pin(DOM2, L2, PageType.L2_PAGE_TABLE)).isEqualTo(EINVAL);
+    }
+
+    /** The same domain's references balance: letting go of pins, base and GDT leaves only allocation references. */
+    @Test
+    void lettingGoOfPinsBaseAndGdtLeavesOnlyAllocationReferences() {
+        int gdt = 0x104;
+        entry(L1, 0, DATA << 12 | P | RW | US);
+        entry(L2, 0, L1 << 12 | P | RW | US);
+        mm.pin(DOM1, L2, PageType.L2_PAGE_TABLE);
+        mm.newBase(DOM1, L2, -1);
+        mm.getDescriptorTable(DOM1, gdt);
+        assertThat(frames.references(DATA)).isEqualTo(2);
+        mm.unpin(DOM1, L2);
+        mm.newBase(DOM1, 0x105, L2); // an empty L2 takes over, the old base let go
+        mm.putDescriptorTable(gdt);
+        for (int mfn : new int[] {L2, L1, DATA, gdt}) {
+            assertThat(frames.references(mfn)).as("frame 0x%x", mfn).isEqualTo(1);
+            assertThat(frames.typeCount(mfn)).as("frame 0x%x", mfn).isZero();
+        }
+    }
 }
