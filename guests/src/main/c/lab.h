@@ -157,7 +157,8 @@ extern u32 uc_stack_top;
 extern volatile u32 bench_pf_active;
 extern volatile u32 bench_de_skip;
 
-/* selftest.c: PASS/FAIL lines and checks of expected faults, shared with the hostile workloads (hostile.c). */
+/* checks.c: PASS/FAIL lines and checks of expected faults, shared with the hostile workloads (hostile.c) and the
+   PV port. */
 extern u32 checks_passed, checks_failed;
 extern char check_detail[160];   /* the FAIL line's detail; report() clears it */
 #define DETAIL(...) snfmt(check_detail, sizeof check_detail, __VA_ARGS__)
@@ -166,12 +167,23 @@ void report(const char *name, int ok);
 /* Runs "insn" with ECX = addr at label 1; an expected fault resumes at label 2. */
 #define FAULT_ADDR(at, insn, addr) \
     __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\t" insn "\n2:\n" : [at] "=m"(at) : "c"(addr) : "memory", "cc", "eax")
+/* Runs "setup" then the instruction "insn" at label 1; an expected fault resumes at label 2. */
+#define FAULT_AT(at, setup, insn, ...)                                                       \
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n\t" setup "\n1:\t" insn "\n2:\n" \
+                     : [at] "=m"(at) : : "memory", "cc", ##__VA_ARGS__)
 int expect(const char *what, u32 at, u32 vector, u32 err, u32 eip);
 u32 ucall(void (*fn)(void), u32 arg);   /* user_call with faults recorded */
 int ufault(const char *what, void (*fn)(void), u32 arg, u32 vector, u32 err, u32 eip);
 void test_descriptors(void);
 void test_ring3_sensitive(void);
 void test_call_gate(void);
+
+/* checks.c: the checks any ring runs, in the lab kernel's selftest and its PV port alike. */
+void test_cpuid_tsc(void);
+void test_instructions(void);   /* with interrupts off */
+void test_enter_leave(void);
+void test_exceptions(void);
+void test_ring3_privileged(void);
 
 /* Workloads. */
 extern u32 ram_end;   /* physical end of RAM above 1 MiB as the loader reported it (mem_upper) */
