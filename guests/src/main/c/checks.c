@@ -8,10 +8,32 @@ void t_enter(u32 out[8]);
 void t_enter0(u32 out[4]);
 extern u32 fake_frame[3];
 extern void u_ret(void), u_cli(void), u_hlt(void), u_movcr3(void), u_lgdt(void), u_in(void), u_out(void),
-    u_int20(void), u_int3(void), u_int81(void), u_int81_after(void), u_popf(void), u_lar(void), u_wbinvd(void);
+    u_int20(void), u_int3(void), u_int81(void), u_int81_after(void), u_popf(void), u_lar(void), u_wbinvd(void),
+    u_read(void), u_read_insn(void), u_write(void), u_write_insn(void), u_jump(void), u_callgate(void),
+    u_callgate_ret(void), t_gate_target(void);
+extern u32 gate_rec[7];
 
 u32 checks_passed, checks_failed;
 char check_detail[160];
+
+u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags) {
+    return (limit & 0xFFFF) | ((u64)(base & 0xFFFFFF) << 16) | ((u64)access << 40)
+         | ((u64)((limit >> 16) & 0xF) << 48) | ((u64)(flags & 0xF) << 52) | ((u64)(base >> 24) << 56);
+}
+
+u64 gate_desc(u32 offset, u32 access) {
+    return (offset & 0xFFFF) | ((u64)SEL_KCODE << 16) | ((u64)access << 40) | ((u64)(offset >> 16) << 48);
+}
+
+/* The kernel's printf, over its kputs (the serial port on a PC, console_io under Xen). */
+void kprintf(const char *f, ...) {
+    char buf[256];
+    __builtin_va_list ap;
+    __builtin_va_start(ap, f);
+    fmt(buf, sizeof buf, f, ap);
+    __builtin_va_end(ap);
+    kputs(buf);
+}
 
 void report(const char *name, int ok) {
     if (ok) { checks_passed++; kprintf("PASS %s\n", name); }
@@ -779,4 +801,180 @@ void test_ring3_privileged(void) {
     report("ring3_wbinvd_gp0", ufault("wbinvd", u_wbinvd, 0, 13, 0, (u32)u_wbinvd));
     report("ring3_in_iopl0_gp0", ufault("in", u_in, 0, 13, 0, (u32)u_in));
     report("ring3_out_iopl0_gp0", ufault("out", u_out, 0, 13, 0, (u32)u_out));
+    /* the frame of a fault with an error code: EIP at the ring-0 stack's top - 20, the error code below it */
+    ucall(u_cli, 0);
+    u32 esp0 = ring3_trap_stack();
+    int ok = frec.frame_addr == esp0 - 20;
+    if (!ok) DETAIL("eip slot at esp0-%u", esp0 - frec.frame_addr);
+    report("ring3_fault_frame_on_tss_esp0", ok);
+}
+
+/* ---------------------------------------------------------------- paging: the kernel maps, the CPU checks */
+
+#define PAGE(n) (test_base + (n) * 4096)
+
+static u32 peek(u32 va) { return *(volatile u32 *)va; }
+
+/* A MOV to CR0 at label 1; a fault there resumes at label 2 (a PV kernel's is Xen's to emulate or refuse). */
+#define MOV_CR0_AT(at, v) \
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\tmovl %[val], %%cr0\n2:\n" : [at] "=m"(at) : [val] "r"(v) : "memory")
+
+/* #PF error code: P (bit 0) = protection violation, W/R (bit 1) = write, U/S (bit 2) = CPL 3 (SDM 4.7); the
+   kernel's ring is supervisor. Pages of the scratch region at test_base, mapped through the kernel's hooks. */
+void test_paging_kernel(u32 test_base) {
+    u32 at;
+    test_frame_write(0, 0, 0x11111111);
+    test_frame_write(1, 0, 0x22222222);
+
+    ARM(); FAULT_ADDR(at, "movl (%%ecx), %%eax", PAGE(1) + 0x10);
+    int ok = expect("read", at, 14, 0, at) && frec.cr2 == PAGE(1) + 0x10;
+    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_read_not_present", ok);
+
+    ARM(); FAULT_ADDR(at, "movl $1, (%%ecx)", PAGE(1) + 0xFFC);
+    ok = expect("write", at, 14, 2, at) && frec.cr2 == PAGE(1) + 0xFFC;
+    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_write_not_present", ok);
+
+    scratch_map(2, 0, PTE_P);                 /* read-only, supervisor */
+    tlb_invlpg(PAGE(2));
+    ARM(); FAULT_ADDR(at, "movl $1, (%%ecx)", PAGE(2) + 8);
+    ok = expect("write ro", at, 14, 3, at) && frec.cr2 == PAGE(2) + 8 && peek(PAGE(2)) == 0x11111111;
+    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_supervisor_write_read_only_wp1", ok);
+
+    /* CR0.WP = 0: supervisor writes ignore R/W. Each step may fault (Xen lets a PV kernel change only CR0.TS) */
+    u32 cr0 = read_cr0(), gp[3], pf[3];
+    ARM(); MOV_CR0_AT(at, cr0 & ~0x10000u);
+    gp[0] = frec.count; gp[1] = frec.vector; gp[2] = frec.err;
+    ARM(); FAULT_ADDR(at, "movl $0x33, (%%ecx)", PAGE(2) + 4);
+    pf[0] = frec.count; pf[1] = frec.vector; pf[2] = frec.err;
+    ARM(); MOV_CR0_AT(at, cr0 | 0x10000u);
+    expect_armed = 0;
+    fixup_eip = 0;
+    ok = test_frame_read(0, 4) == 0x33;
+    if (!ok) DETAIL("mov to cr0 (WP=0): faults=%u vector=%u err=0x%x; the write then: faults=%u vector=%u err=0x%x", gp[0],
+                    gp[1], gp[2], pf[0], pf[1], pf[2]);
+    report("wp0_supervisor_write_read_only", ok);
+
+    /* Accessed and Dirty: the CPU sets A on the PDE and PTE on a read, D on the PTE on a write */
+    scratch_map(5, 1, PTE_P | PTE_W);
+    scratch_pde_clear_accessed();
+    tlb_reload();
+    u32 pte0 = scratch_pte(5);
+    (void)peek(PAGE(5));
+    u32 pte1 = scratch_pte(5), pde1 = scratch_pde();
+    *(volatile u32 *)(PAGE(5) + 12) = 5;
+    u32 pte2 = scratch_pte(5);
+    ok = !(pte0 & (PTE_A | PTE_D)) && (pte1 & (PTE_A | PTE_D)) == PTE_A && (pde1 & PTE_A) && (pte2 & (PTE_A | PTE_D)) == (PTE_A | PTE_D);
+    if (!ok) DETAIL("pte before=0x%x after read=0x%x pde=0x%x after write=0x%x", pte0, pte1, pde1, pte2);
+    report("accessed_dirty_bits", ok);
+
+    /* INVLPG makes a changed PTE visible; so does MOV CR3 for a non-global entry */
+    scratch_map(6, 0, PTE_P | PTE_W);
+    tlb_invlpg(PAGE(6));
+    u32 v0 = peek(PAGE(6));
+    scratch_map(6, 1, PTE_P | PTE_W);
+    tlb_invlpg(PAGE(6));
+    u32 v1 = peek(PAGE(6));
+    ok = v0 == 0x11111111 && v1 == 0x22222222;
+    if (!ok) DETAIL("before=0x%x after=0x%x", v0, v1);
+    report("invlpg", ok);
+    scratch_map(7, 0, PTE_P | PTE_W);
+    tlb_invlpg(PAGE(7));
+    v0 = peek(PAGE(7));
+    scratch_map(7, 1, PTE_P | PTE_W);
+    tlb_reload();
+    v1 = peek(PAGE(7));
+    ok = v0 == 0x11111111 && v1 == 0x22222222;
+    if (!ok) DETAIL("before=0x%x after=0x%x", v0, v1);
+    report("mov_cr3_flushes_tlb", ok);
+    scratch_map(6, 0, 0);                     /* a freshly unmapped page faults after INVLPG */
+    tlb_invlpg(PAGE(6));
+    ARM(); FAULT_ADDR(at, "movl (%%ecx), %%eax", PAGE(6));
+    report("invlpg_unmap_faults", expect("read unmapped", at, 14, 0, at));
+}
+
+/* Page faults from CPL 3: page 10 not present, 11 user read-only, 12 supervisor, 13 user writable. */
+void test_user_paging(u32 test_base) {
+    scratch_map(10, 0, 0);
+    scratch_map(11, 0, PTE_P | PTE_U);
+    scratch_map(12, 1, PTE_P | PTE_W);
+    scratch_map(13, 2, PTE_P | PTE_W | PTE_U);
+    tlb_reload();
+    test_user_page_faults(test_base);
+    u32 r = ucall(u_write, PAGE(13) + 4);
+    int ok = r == 0 && test_frame_read(2, 4) == 0x5A5A5A5A && (scratch_pte(13) & (PTE_A | PTE_D)) == (PTE_A | PTE_D);
+    if (!ok) DETAIL("ret=0x%x pte=0x%x", r, scratch_pte(13));
+    report("user_write_user_page", ok);
+}
+
+/* Page faults from CPL 3 on the scratch pages at test_base the kernel mapped: page 10 not present, 11 user
+   read-only, 12 supervisor (SDM 4.7: the error code's U/S bit says CPL 3). */
+void test_user_page_faults(u32 test_base) {
+    int ok = ufault("read np", u_read, PAGE(10) + 4, 14, 4, (u32)u_read_insn) && frec.cr2 == PAGE(10) + 4;
+    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_user_read_not_present", ok);
+    ok = ufault("write ro", u_write, PAGE(11) + 8, 14, 7, (u32)u_write_insn) && frec.cr2 == PAGE(11) + 8;
+    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_user_write_read_only", ok);
+    ok = ufault("read sup", u_read, PAGE(12), 14, 5, (u32)u_read_insn) && frec.cr2 == PAGE(12);
+    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_user_read_supervisor", ok);
+    ok = ufault("write sup", u_write, PAGE(12) + 16, 14, 7, (u32)u_write_insn) && frec.cr2 == PAGE(12) + 16;
+    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_user_write_supervisor", ok);
+    ok = ufault("fetch np", u_jump, PAGE(10) + 0x20, 14, 4, PAGE(10) + 0x20) && frec.cr2 == PAGE(10) + 0x20;
+    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
+    report("pf_user_fetch_not_present", ok);
+}
+
+/* ---------------------------------------------------------------- descriptor tables, call gates */
+
+/* LAR, LSL, VERR, VERW over the lab GDT; SGDT and SIDT show the kernel's own tables, at gdt_base and idt_base; SMSW
+   shows CR0, STR the kernel's TSS. */
+void test_descriptors(u32 gdt_base, u32 idt_base) {
+    struct lar_probe a;
+    int ok = lar_as_loaded(&a);
+    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u beyond=%u udata=%u/0x%x", a.z[0], a.a[0], a.z[1],
+                    a.a[1], a.z[2], a.a[2], a.z[3], a.z[4], a.z[5], a.a[5]);
+    report("lar", ok);
+    struct lsl_probe l;
+    ok = lsl_as_loaded(&l, sizeof(struct tss) - 1);
+    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u", l.z[0], l.l[0], l.z[1], l.l[1], l.z[2], l.l[2],
+                    l.z[3]);
+    report("lsl", ok);
+    u32 v = verr_verw_bits();
+    if (v != VERR_VERW_WANT) DETAIL("got 0x%x want 0x4d", v);
+    report("verr_verw", v == VERR_VERW_WANT);
+
+    struct { u16 limit; u32 base; } __attribute__((packed)) g, i;
+    __asm__ volatile("sgdt %0" : "=m"(g));
+    __asm__ volatile("sidt %0" : "=m"(i));
+    ok = g.limit == sizeof(u64) * GDT_ENTRIES - 1 && g.base == gdt_base && i.limit == 256 * 8 - 1 && i.base == idt_base;
+    if (!ok) DETAIL("gdt %x/%x idt %x/%x", g.base, g.limit, i.base, i.limit);
+    report("sgdt_sidt", ok);
+    u32 msw, tr;
+    __asm__ volatile("smsw %0" : "=r"(msw));
+    __asm__ volatile("str %0" : "=r"(tr));
+    ok = (msw & 0xFFFF) == (read_cr0() & 0xFFFF) && (tr & 0xFFFF) == SEL_TSS;
+    if (!ok) DETAIL("msw=0x%x cr0=0x%x tr=0x%x", msw & 0xFFFF, read_cr0(), tr & 0xFFFF);
+    report("smsw_str", ok);
+}
+
+/* A call gate from CPL 3 to ring 0 and back (SDM 5.8.5, 5.8.6): the ring-0 routine runs on TSS.ESP0 with the
+   caller's SS, ESP, the copied parameter, CS and EIP; RET 4 returns to CPL 3 releasing the parameter on both
+   stacks. */
+void test_call_gate(void) {
+    gdt_set(SEL_CALLGATE, gate_desc((u32)t_gate_target, 0xEC) | 1ull << 32);   /* 32-bit, DPL 3, 1 parameter */
+    u32 r = ucall(u_callgate, 0);
+    u32 esp0 = ring3_trap_stack();
+    int ok = gate_rec[0] == 0 && gate_rec[1] == esp0 - 20 && gate_rec[2] == (u32)u_callgate_ret &&
+             gate_rec[3] == SEL_UCODE && gate_rec[4] == 0xABCD && gate_rec[5] == uc_stack_top - 4 &&
+             gate_rec[6] == SEL_UDATA;
+    if (!ok) DETAIL("cpl=%u esp=esp0-%u eip=0x%x cs=0x%x param=0x%x esp=0x%x ss=0x%x", gate_rec[0], esp0 - gate_rec[1],
+                    gate_rec[2], gate_rec[3], gate_rec[4], gate_rec[5], gate_rec[6]);
+    report("callgate_ring3_to_ring0_frame", ok);
+    if (r != 0x13) DETAIL("ret=0x%x (CPL | 0x10 when ESP is balanced)", r);
+    report("callgate_ret_to_ring3", r == 0x13);
 }

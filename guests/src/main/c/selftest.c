@@ -5,159 +5,27 @@
 extern u64 gdt[GDT_ENTRIES];
 extern u64 idt[256];
 extern u32 test_pt[1024];
-extern void u_cli(void), u_read(void), u_read_insn(void), u_write(void), u_write_insn(void), u_jump(void),
-    u_callgate(void), u_callgate_ret(void);
 extern void t_gate_target(void), t_task_jmp(void), t_task_call(void), t_task_call_resume(void), t_df_task(void);
 extern const u8 v86_prog[], v86_prog_int[], v86_prog_after[], v86_prog_in[], v86_prog_end[];
 extern u32 gate_rec[7], task_rec[6], df_rec[4], df_resume_eip;
 
-/* ---------------------------------------------------------------- descriptor-table instructions */
+/* ---------------------------------------------------------------- paging: the hooks of checks.c's checks */
 
+static u32 test_frames[3];   /* physical addresses, identity mapped */
 
-void test_descriptors(void) {
-    struct lar_probe a;
-    int ok = lar_as_loaded(&a);
-    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u beyond=%u udata=%u/0x%x", a.z[0], a.a[0], a.z[1],
-                    a.a[1], a.z[2], a.a[2], a.z[3], a.z[4], a.z[5], a.a[5]);
-    report("lar", ok);
-    struct lsl_probe l;
-    ok = lsl_as_loaded(&l, sizeof(struct tss) - 1);
-    if (!ok) DETAIL("kcode=%u/0x%x tss=%u/0x%x limit=%u/0x%x null=%u", l.z[0], l.l[0], l.z[1], l.l[1], l.z[2], l.l[2],
-                    l.z[3]);
-    report("lsl", ok);
-    u32 v = verr_verw_bits();
-    if (v != VERR_VERW_WANT) DETAIL("got 0x%x want 0x4d", v);
-    report("verr_verw", v == VERR_VERW_WANT);
-
-    struct { u16 limit; u32 base; } __attribute__((packed)) g, i;
-    __asm__ volatile("sgdt %0" : "=m"(g));
-    __asm__ volatile("sidt %0" : "=m"(i));
-    ok = g.limit == sizeof(u64) * GDT_ENTRIES - 1 && g.base == (u32)gdt && i.limit == 256 * 8 - 1 && i.base == (u32)idt;
-    if (!ok) DETAIL("gdt %x/%x idt %x/%x", g.base, g.limit, i.base, i.limit);
-    report("sgdt_sidt", ok);
-    u32 msw, tr;
-    __asm__ volatile("smsw %0" : "=r"(msw));
-    __asm__ volatile("str %0" : "=r"(tr));
-    ok = (msw & 0xFFFF) == (read_cr0() & 0xFFFF) && (tr & 0xFFFF) == SEL_TSS;
-    if (!ok) DETAIL("msw=0x%x cr0=0x%x tr=0x%x", msw & 0xFFFF, read_cr0(), tr & 0xFFFF);
-    report("smsw_str", ok);
-}
-
-/* ---------------------------------------------------------------- paging */
-
-
-static u32 f0, f1, f2;
-
-static u32 peek(u32 va) { return *(volatile u32 *)va; }
-
-/* #PF error code: P (bit 0) = protection violation, W/R (bit 1) = write, U/S (bit 2) = CPL 3 (SDM 4.7) */
-static void test_paging_kernel(void) {
-    u32 at;
-    memset(test_pt, 0, 4096);
-    write_cr3(read_cr3());
-    *(u32 *)f0 = 0x11111111;
-    *(u32 *)f1 = 0x22222222;
-
-    ARM(); FAULT_ADDR(at, "movl (%%ecx), %%eax", TVA(1) + 0x10);
-    int ok = expect("read", at, 14, 0, at) && frec.cr2 == TVA(1) + 0x10;
-    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_read_not_present", ok);
-
-    ARM(); FAULT_ADDR(at, "movl $1, (%%ecx)", TVA(1) + 0xFFC);
-    ok = expect("write", at, 14, 2, at) && frec.cr2 == TVA(1) + 0xFFC;
-    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_write_not_present", ok);
-
-    test_pt[2] = f0 | PTE_P;                 /* read-only, supervisor */
-    invlpg(TVA(2));
-    ARM(); FAULT_ADDR(at, "movl $1, (%%ecx)", TVA(2) + 8);
-    ok = expect("write ro", at, 14, 3, at) && frec.cr2 == TVA(2) + 8 && peek(TVA(2)) == 0x11111111;
-    if (ok == 0 && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_supervisor_write_read_only_wp1", ok);
-
-    write_cr0(read_cr0() & ~0x10000u);       /* CR0.WP = 0: supervisor writes ignore R/W */
-    *(volatile u32 *)(TVA(2) + 4) = 0x33;
-    write_cr0(read_cr0() | 0x10000u);
-    report("wp0_supervisor_write_read_only", *(u32 *)(f0 + 4) == 0x33);
-
-    /* Accessed and Dirty: the CPU sets A on the PDE and PTE on a read, D on the PTE on a write */
-    volatile u32 *pte = &test_pt[5], *pde = &kernel_pd[TEST_BASE >> 22];
-    *pte = f1 | PTE_P | PTE_W;
-    *pde &= ~PTE_A;
-    write_cr3(read_cr3());
-    u32 pte0 = *pte;
-    (void)peek(TVA(5));
-    u32 pte1 = *pte, pde1 = *pde;
-    *(volatile u32 *)(TVA(5) + 12) = 5;
-    u32 pte2 = *pte;
-    ok = !(pte0 & (PTE_A | PTE_D)) && (pte1 & (PTE_A | PTE_D)) == PTE_A && (pde1 & PTE_A) && (pte2 & (PTE_A | PTE_D)) == (PTE_A | PTE_D);
-    if (!ok) DETAIL("pte before=0x%x after read=0x%x pde=0x%x after write=0x%x", pte0, pte1, pde1, pte2);
-    report("accessed_dirty_bits", ok);
-
-    /* INVLPG makes a changed PTE visible; so does MOV CR3 for a non-global entry */
-    test_pt[6] = f0 | PTE_P | PTE_W;
-    invlpg(TVA(6));
-    u32 v0 = peek(TVA(6));
-    test_pt[6] = f1 | PTE_P | PTE_W;
-    invlpg(TVA(6));
-    u32 v1 = peek(TVA(6));
-    ok = v0 == 0x11111111 && v1 == 0x22222222;
-    if (!ok) DETAIL("before=0x%x after=0x%x", v0, v1);
-    report("invlpg", ok);
-    test_pt[7] = f0 | PTE_P | PTE_W;
-    invlpg(TVA(7));
-    v0 = peek(TVA(7));
-    test_pt[7] = f1 | PTE_P | PTE_W;
-    write_cr3(read_cr3());
-    v1 = peek(TVA(7));
-    ok = v0 == 0x11111111 && v1 == 0x22222222;
-    if (!ok) DETAIL("before=0x%x after=0x%x", v0, v1);
-    report("mov_cr3_flushes_tlb", ok);
-    test_pt[8] = 0;                           /* a freshly unmapped page faults after INVLPG */
-    test_pt[6] = 0;
-    invlpg(TVA(6));
-    ARM(); FAULT_ADDR(at, "movl (%%ecx), %%eax", TVA(6));
-    report("invlpg_unmap_faults", expect("read unmapped", at, 14, 0, at));
-}
-
-
-/* ---------------------------------------------------------------- CPL 3 */
+void scratch_map(u32 n, u32 frame, u32 flags) { test_pt[n] = flags ? test_frames[frame] | flags : 0; }
+u32 scratch_pte(u32 n) { return *(volatile u32 *)&test_pt[n]; }
+u32 scratch_pde(void) { return *(volatile u32 *)&kernel_pd[TEST_BASE >> 22]; }
+void scratch_pde_clear_accessed(void) { kernel_pd[TEST_BASE >> 22] &= ~PTE_A; }
+u32 test_frame_read(u32 frame, u32 offset) { return *(volatile u32 *)(test_frames[frame] + offset); }
+void test_frame_write(u32 frame, u32 offset, u32 v) { *(volatile u32 *)(test_frames[frame] + offset) = v; }
+void tlb_invlpg(u32 va) { invlpg(va); }
+void tlb_reload(void) { write_cr3(read_cr3()); }
 
 static void test_ring3(void) {
     test_ring3_privileged();
-    /* the frame of a fault with an error code: EIP at TSS.ESP0 - 20, the error code below it */
-    ucall(u_cli, 0);
-    u32 esp0 = tss.esp0;   /* user_call pointed it at its own stack */
-    int ok = frec.frame_addr == esp0 - 20;
-    if (!ok) DETAIL("eip slot at esp0-%u", esp0 - frec.frame_addr);
-    report("ring3_fault_frame_on_tss_esp0", ok);
     test_ring3_sensitive();
-
-    /* page faults from CPL 3 */
-    test_pt[10] = 0;
-    test_pt[11] = f0 | PTE_P | PTE_U;            /* user, read-only */
-    test_pt[12] = f1 | PTE_P | PTE_W;            /* supervisor */
-    test_pt[13] = f2 | PTE_P | PTE_W | PTE_U;    /* user, writable */
-    write_cr3(read_cr3());
-    ok = ufault("read np", u_read, TVA(10) + 4, 14, 4, (u32)u_read_insn) && frec.cr2 == TVA(10) + 4;
-    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_user_read_not_present", ok);
-    ok = ufault("write ro", u_write, TVA(11) + 8, 14, 7, (u32)u_write_insn) && frec.cr2 == TVA(11) + 8;
-    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_user_write_read_only", ok);
-    ok = ufault("read sup", u_read, TVA(12), 14, 5, (u32)u_read_insn) && frec.cr2 == TVA(12);
-    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_user_read_supervisor", ok);
-    ok = ufault("write sup", u_write, TVA(12) + 16, 14, 7, (u32)u_write_insn) && frec.cr2 == TVA(12) + 16;
-    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_user_write_supervisor", ok);
-    ok = ufault("fetch np", u_jump, TVA(10) + 0x20, 14, 4, TVA(10) + 0x20) && frec.cr2 == TVA(10) + 0x20;
-    if (!ok && !check_detail[0]) DETAIL("cr2=0x%x", frec.cr2);
-    report("pf_user_fetch_not_present", ok);
-    u32 r = ucall(u_write, TVA(13) + 4);
-    ok = r == 0 && *(volatile u32 *)(f2 + 4) == 0x5A5A5A5A && (*(volatile u32 *)&test_pt[13] & (PTE_A | PTE_D)) == (PTE_A | PTE_D);
-    if (!ok) DETAIL("ret=0x%x pte=0x%x", r, test_pt[13]);
-    report("user_write_user_page", ok);
+    test_user_paging(TEST_BASE);
     memset(test_pt, 0, 4096);
     write_cr3(read_cr3());
 }
@@ -170,22 +38,6 @@ static void test_ring3(void) {
    (on TCG the handler's frame holds the EIP of the JMP or CALL, not the new task's), a not-present SS in a new TSS (#SS by the SDM,
    #NP on TCG), VIF and VIP in a TSS's EFLAGS (TCG does not load them). */
 
-/* A call gate from CPL 3 to ring 0 and back (SDM 5.8.5, 5.8.6): the ring-0 routine runs on TSS.ESP0 with the
-   caller's SS, ESP, the copied parameter, CS and EIP; RET 4 returns to CPL 3 releasing the parameter on both
-   stacks. */
-void test_call_gate(void) {
-    gdt[SEL_CALLGATE >> 3] = gate_desc((u32)t_gate_target, 0xEC) | 1ull << 32;   /* 32-bit, DPL 3, 1 parameter */
-    u32 r = ucall(u_callgate, 0);
-    u32 esp0 = tss.esp0;
-    int ok = gate_rec[0] == 0 && gate_rec[1] == esp0 - 20 && gate_rec[2] == (u32)u_callgate_ret &&
-             gate_rec[3] == SEL_UCODE && gate_rec[4] == 0xABCD && gate_rec[5] == uc_stack_top - 4 &&
-             gate_rec[6] == SEL_UDATA;
-    if (!ok) DETAIL("cpl=%u esp=esp0-%u eip=0x%x cs=0x%x param=0x%x esp=0x%x ss=0x%x", gate_rec[0], esp0 - gate_rec[1],
-                    gate_rec[2], gate_rec[3], gate_rec[4], gate_rec[5], gate_rec[6]);
-    report("callgate_ring3_to_ring0_frame", ok);
-    if (r != 0x13) DETAIL("ret=0x%x (CPL | 0x10 when ESP is balanced)", r);
-    report("callgate_ret_to_ring3", r == 0x13);
-}
 
 static struct tss task_tss, df_tss;
 static u32 task_stack[256], df_stack[256];
@@ -337,17 +189,17 @@ static void test_timer(void) {
 }
 
 int selftest_main(void) {
-    f0 = alloc_frame();
-    f1 = alloc_frame();
-    f2 = alloc_frame();
+    for (u32 f = 0; f < 3; f++) test_frames[f] = alloc_frame();
     test_cpuid_tsc();
     cli();   /* the flag tests load EFLAGS with IF = 0 */
     test_instructions();
     sti();
     test_enter_leave();
     test_exceptions();
-    test_descriptors();
-    test_paging_kernel();
+    test_descriptors((u32)gdt, (u32)idt);
+    memset(test_pt, 0, 4096);
+    write_cr3(read_cr3());
+    test_paging_kernel(TEST_BASE);
     test_ring3();
     test_call_gate();
     cli();   /* deterministic: no interrupt inside the test tasks or the 8086 program */
