@@ -8,7 +8,6 @@
 
 #undef TEST_BASE
 #define TEST_BASE PV_TEST_BASE   /* TVA(n): page n of the PV kernel's scratch region */
-#define XEN_EINVAL (-22)
 #define HYPERVISOR_update_descriptor 10
 #define EVTCHNOP_bind_pirq 2
 #define L1_VIEW 0x3FF000u        /* the scratch L1, read-only: a free slot of the bootstrap L1 (L2 slot 0) */
