@@ -161,16 +161,7 @@ v86_call:
     movl 28(%esp), %ecx
     movl 32(%esp), %edx
     movl 36(%esp), %ebx
-    orl $EFLAGS_VM, %ebx
-    pushl $0            /* GS */
-    pushl $0            /* FS */
-    pushl %eax          /* DS */
-    pushl %eax          /* ES */
-    pushl %eax          /* SS */
-    pushl %edx          /* ESP */
-    pushl %ebx          /* EFLAGS */
-    pushl %eax          /* CS */
-    pushl %ecx          /* EIP */
+    PUSH_V86_FRAME
     xorl %eax, %eax
     UC_IRET
 

@@ -180,7 +180,7 @@ static void robin_irvine(void) {
     if (rec == UC_FAULTED) DETAIL("vector=%u err=0x%x eip=0x%x", frec.vector, frec.err, frec.eip);
     report("ring3_probe_ran", rec != UC_FAULTED);
     if (rec != UC_FAULTED) check_probe("ring3", (const struct probe *)rec, SEL_UCODE, EFLAGS_IF);
-    test_descriptors();
+    test_descriptors((u32)gdt, (u32)idt);
     test_ring3_sensitive();
     test_call_gate();
 }

@@ -49,15 +49,6 @@ static void serial_putc(char c) {
 
 void kputs(const char *s) { while (*s) serial_putc(*s++); }
 
-void kprintf(const char *f, ...) {
-    char buf[256];
-    __builtin_va_list ap;
-    __builtin_va_start(ap, f);
-    fmt(buf, sizeof buf, f, ap);
-    __builtin_va_end(ap);
-    kputs(buf);
-}
-
 void lab_exit(u32 v) {
     for (u32 i = 0; i < 10000000 && !(inb(COM1 + 5) & 0x40); i++) {}   /* let the last byte leave (LSR.TEMT) */
     outb(0xF4, (u8)v);                      /* QEMU isa-debug-exit */
@@ -110,14 +101,10 @@ u32 opt_u32(const char *key, u32 dflt) {
 
 /* ---- descriptor tables ---- */
 
-u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags) {
-    return (limit & 0xFFFF) | ((u64)(base & 0xFFFFFF) << 16) | ((u64)access << 40)
-         | ((u64)((limit >> 16) & 0xF) << 48) | ((u64)(flags & 0xF) << 52) | ((u64)(base >> 24) << 56);
-}
 
-u64 gate_desc(u32 offset, u32 access) {
-    return (offset & 0xFFFF) | ((u64)SEL_KCODE << 16) | ((u64)access << 40) | ((u64)(offset >> 16) << 48);
-}
+void gdt_set(u32 sel, u64 desc) { gdt[sel >> 3] = desc; }
+
+u32 ring3_trap_stack(void) { return tss.esp0; }   /* user_call points it at its own stack */
 
 static void gdt_init(void) {
     gdt[0] = 0;

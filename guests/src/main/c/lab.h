@@ -66,6 +66,23 @@ typedef unsigned int size_t;
 
 #define TSS_EIP 0x20          /* offset of the EIP field in a 32-bit TSS */
 
+#ifdef __ASSEMBLER__
+/* An IRET frame into virtual-8086 mode (SDM Vol. 2A "IRET"): GS, FS, DS, ES, SS, ESP, EFLAGS, CS, EIP, with
+   EAX = segment, ECX = IP, EDX = SP, EBX = EFLAGS (VM set here); DS = ES = SS = CS, FS = GS = 0. */
+.macro PUSH_V86_FRAME
+    orl $EFLAGS_VM, %ebx
+    pushl $0
+    pushl $0
+    pushl %eax
+    pushl %eax
+    pushl %eax
+    pushl %edx
+    pushl %ebx
+    pushl %eax
+    pushl %ecx
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 
 struct trapframe {
@@ -116,8 +133,6 @@ extern struct tss tss;
 extern u32 kernel_pd[1024];
 extern volatile u32 timer_ticks;
 extern u32 cpu_features;   /* CPUID.1:EDX */
-u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags);
-u64 gate_desc(u32 offset, u32 access);   /* to SEL_KCODE:offset */
 void kprintf(const char *f, ...);
 void kputs(const char *s);
 void lab_exit(u32 v) __attribute__((noreturn));
@@ -157,7 +172,8 @@ extern u32 uc_stack_top;
 extern volatile u32 bench_pf_active;
 extern volatile u32 bench_de_skip;
 
-/* selftest.c: PASS/FAIL lines and checks of expected faults, shared with the hostile workloads (hostile.c). */
+/* checks.c: PASS/FAIL lines and checks of expected faults, shared with the hostile workloads (hostile.c) and the
+   PV port. */
 extern u32 checks_passed, checks_failed;
 extern char check_detail[160];   /* the FAIL line's detail; report() clears it */
 #define DETAIL(...) snfmt(check_detail, sizeof check_detail, __VA_ARGS__)
@@ -166,12 +182,40 @@ void report(const char *name, int ok);
 /* Runs "insn" with ECX = addr at label 1; an expected fault resumes at label 2. */
 #define FAULT_ADDR(at, insn, addr) \
     __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\t" insn "\n2:\n" : [at] "=m"(at) : "c"(addr) : "memory", "cc", "eax")
+/* Runs "setup" then the instruction "insn" at label 1; an expected fault resumes at label 2. */
+#define FAULT_AT(at, setup, insn, ...)                                                       \
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n\t" setup "\n1:\t" insn "\n2:\n" \
+                     : [at] "=m"(at) : : "memory", "cc", ##__VA_ARGS__)
 int expect(const char *what, u32 at, u32 vector, u32 err, u32 eip);
 u32 ucall(void (*fn)(void), u32 arg);   /* user_call with faults recorded */
 int ufault(const char *what, void (*fn)(void), u32 arg, u32 vector, u32 err, u32 eip);
-void test_descriptors(void);
+void test_descriptors(u32 gdt_base, u32 idt_base);
 void test_ring3_sensitive(void);
 void test_call_gate(void);
+
+/* checks.c: the checks any ring runs, in the lab kernel's selftest and its PV port alike. */
+u64 seg_desc(u32 base, u32 limit, u32 access, u32 flags);
+u64 gate_desc(u32 offset, u32 access);   /* to SEL_KCODE:offset */
+void test_cpuid_tsc(void);
+void test_instructions(void);   /* with interrupts off */
+void test_enter_leave(void);
+void test_exceptions(void);
+void test_ring3_privileged(void);
+void test_user_page_faults(u32 test_base);
+void test_paging_kernel(u32 test_base);
+void test_user_paging(u32 test_base);
+/* ... and what they ask of the kernel they run in */
+void gdt_set(u32 sel, u64 desc);   /* a descriptor of the lab GDT */
+u32 ring3_trap_stack(void);        /* the stack top a trap from ring 3 switches to (TSS.ESP0 on a PC) */
+/* The paging checks' scratch page n mapped to test frame 0..2 with PTE flags (0: not mapped), TLB left alone */
+void scratch_map(u32 n, u32 frame, u32 flags);
+u32 scratch_pte(u32 n);
+u32 scratch_pde(void);
+void scratch_pde_clear_accessed(void);
+u32 test_frame_read(u32 frame, u32 offset);
+void test_frame_write(u32 frame, u32 offset, u32 v);
+void tlb_invlpg(u32 va);
+void tlb_reload(void);             /* MOV CR3 with the same directory */
 
 /* Workloads. */
 extern u32 ram_end;   /* physical end of RAM above 1 MiB as the loader reported it (mem_upper) */

@@ -1,14 +1,14 @@
 /* The PV lab kernel (lab-pv): the lab kernel's workloads on Xen's x86_32 PV interface. No privileged instruction:
    console, traps, stacks and shutdown go through hypercalls (../shared/reference/xen-pv-abi.md). */
-#include "xen.h"
+#include "pv.h"
 #include "../callret.h"
 #include "../descriptors.h"
 
 #include "../syscalls.h"
 
-#define TEST_BASE 0x800000u          /* pgfault's scratch region: one L1 of 1024 pages, outside the boot region */
+#define TEST_BASE PV_TEST_BASE
 
-extern char kstack_top[], trap_stack_top[];
+extern char kstack_top[];
 extern void syscall_return(void);
 void swtch(u32 *save_esp, u32 new_esp);          /* ../swtch.S */
 void user_forkwait(u32 iterations), user_compute(u32 iterations);   /* native's ring-3 programs (user_*.c) */
@@ -21,8 +21,8 @@ extern void u_read(void), u_read_insn(void), u_write(void), u_write_insn(void); 
 void user_hello(u32 arg), user_syscall_bench(u32 iterations);
 void user_return(u32 value) __attribute__((noreturn));
 
-static struct start_info *si;
-static struct shared_info *shared;
+struct start_info *si;
+struct shared_info *shared;
 static u32 timer_port;
 static volatile u32 timer_ticks;
 static volatile u32 peer_port, peer_events;     /* the interdomain channel of ping and pong */
@@ -30,6 +30,8 @@ static volatile u32 peer_port, peer_events;     /* the interdomain channel of pi
 static u32 strlen(const char *s) { u32 n = 0; while (s[n]) n++; return n; }
 
 static void puts(const char *s) { hypercall3(HYPERVISOR_console_io, CONSOLEIO_write, strlen(s), (u32)s); }
+
+void console_write(const char *s) { puts(s); }
 
 /* u64 by u32 with two DIVs (no libgcc): the high half first, its remainder carried into the low half. */
 static u64 divide(u64 n, u32 d, u32 *rem) {
@@ -110,7 +112,7 @@ void pv_events(void) {
 }
 
 /* Events on: clear the mask, then take what arrived meanwhile (any hypercall delivers a pending upcall). */
-static void events_on(void) {
+void events_on(void) {
     shared->vcpu[0].upcall_mask = 0;
     if (shared->vcpu[0].upcall_pending) hypercall3(HYPERVISOR_xen_version, 0, 0, 0);
 }
@@ -157,18 +159,18 @@ void pv_syscall(struct regs *r) {
 
 /* ---- page tables through hypercalls ---- */
 
-struct mmu_update { u64 ptr, val; };
 static u32 *p2m;
-static u32 l2_mfn, scratch_l1_mfn, pf_data_mfn;
+u32 l2_mfn, scratch_l1_mfn;
+static u32 pf_data_mfn;
 
-static u32 mfn_of(u32 pfn) { return p2m[pfn]; }
+u32 mfn_of(u32 pfn) { return p2m[pfn]; }
 
-static long mmu_update(struct mmu_update *req, u32 count) {
+long mmu_update(struct mmu_update *req, u32 count) {
     u32 done;
     return hypercall4(HYPERVISOR_mmu_update, (u32)req, count, (u32)&done, DOMID_SELF);
 }
 
-static long update_va_mapping(u32 va, u32 pte, u32 flags) {
+long update_va_mapping(u32 va, u32 pte, u32 flags) {
     long r;
     u32 hi = 0;
     __asm__ volatile("int $0x82" : "=a"(r), "+b"(va), "+c"(pte), "+d"(hi), "+S"(flags)
@@ -219,7 +221,7 @@ void pv_fault(struct fault_frame *f) {
     panic("unexpected exception");
 }
 
-static struct trap_info traps[] = {
+struct trap_info traps[] = {
     { 0, 0, FLAT_KERNEL_CS, (u32)divide_entry },
     { 3, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },   /* the kernel's own: DPL 0, as native's IDT */
     { 6, 0, FLAT_KERNEL_CS, (u32)fault_entry_noerr },
@@ -242,6 +244,19 @@ static int bench_syscall(u32 n) {
     u32 status = spawn_and_wait(user_syscall_bench, n, 0);
     print_result("syscall", n, (u64)report_vals[1] << 32 | report_vals[0], 0);
     return status == 0;
+}
+
+/* cr8wr's PV port: the domain's interrupt priority is its event mask. Native writes the local APIC's TPR, which a PV
+   domain lacks; it raises and lowers its priority by writing evtchn_upcall_mask (what Linux's PV irq ops write),
+   (i & 1) n times, then leaves events on as they were, taking any that arrived masked. */
+static int bench_cr8wr(u32 n) {
+    volatile u8 *mask = &shared->vcpu[0].upcall_mask;
+    u64 t0 = rdtsc();
+    for (u32 i = 0; i < n; i++) *mask = (u8)(i & 1);
+    events_on();
+    u64 t = rdtsc() - t0;
+    print_result("cr8wr", n, t, 0);
+    return 1;
 }
 
 static int bench_callret(u32 n) {
@@ -328,8 +343,6 @@ static void scratch_init(void) {
 #define USER_STACK_TOP   0x40400000u
 #define USER_STACK_PAGES 4
 #define MAX_USER_PAGES   8
-#define WINDOW_SLOT      1008u         /* scratch-L1 slots 1008..1017 map the frames a new process is built in */
-#define WINDOW(n)        (TEST_BASE + (WINDOW_SLOT + (n)) * 4096u)
 #define FIRST_FREE_PFN   0x410u        /* after the frames scratch_init, ptemod and attacks use */
 #define END_FREE_PFN     0x1000u       /* the balloon attack gives back pfn 0x1000 */
 #define NPROC            4
@@ -340,21 +353,21 @@ static void frames_init(void) {
     for (u32 pfn = END_FREE_PFN; pfn > FIRST_FREE_PFN; pfn--) free_pfns[nfree++] = pfn - 1;
 }
 
-static u32 alloc_pfn(void) {
+u32 alloc_pfn(void) {
     if (!nfree) panic("out of page frames");
     return free_pfns[--nfree];
 }
 
-static void free_pfn(u32 pfn) { free_pfns[nfree++] = pfn; }
+void free_pfn(u32 pfn) { free_pfns[nfree++] = pfn; }
 
-static long mmuext(u32 cmd, u32 pfn) {
+long mmuext(u32 cmd, u32 pfn) {
     struct mmuext_op op = { cmd, mfn_of(pfn), 0 };
     u32 done;
     return hypercall4(HYPERVISOR_mmuext_op, (u32)&op, 1, (u32)&done, DOMID_SELF);
 }
 
 /* Maps (or, with pfns NULL, unmaps) n frames at the windows, in one mmu_update batch. */
-static void windows(const u32 *pfns, u32 n) {
+void windows(const u32 *pfns, u32 n) {
     struct mmu_update req[2 + MAX_USER_PAGES];
     for (u32 k = 0; k < n; k++) {
         req[k].ptr = scratch_l1_mfn << 12 | (WINDOW_SLOT + k) * 4;
@@ -1195,6 +1208,8 @@ void pv_main(struct start_info *start) {
     else if (same(w, "pgfault")) ok = bench_pgfault(option("iterations", 20000));
     else if (same(w, "ptemod")) ok = bench_ptemod(option("iterations", 100000));
     else if (same(w, "in")) ok = bench_in(option("iterations", 100000));
+    else if (same(w, "cr8wr")) ok = bench_cr8wr(option("iterations", 100000));
+    else if (same(w, "selftest")) ok = pv_selftest();
     else if (same(w, "forkwait")) ok = bench_forkwait(option("iterations", 500));
     else if (same(w, "compute")) ok = bench_compute(option("iterations", 150));
     else if (same(w, "wildmem")) ok = wildmem();

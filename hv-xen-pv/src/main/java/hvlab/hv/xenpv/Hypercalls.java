@@ -375,6 +375,7 @@ final class Hypercalls {
                 write32(argument + 8, port);
                 yield 0;
             }
+            case 2 -> EPERM; // bind_pirq: no domain is permitted a physical IRQ here ([X32] evtchn_bind_pirq, NO_PORTS)
             case 3 -> events.close(read32(argument));
             case 4 -> events.send(read32(argument));
             case 9 -> events.unmask(read32(argument));
@@ -387,11 +388,11 @@ final class Hypercalls {
         InterruptFrame frame = xen.frame;
         int sp = frame.esp;
         int eax = read32(sp), eip = read32(sp + 4), cs = read32(sp + 8) & 0xFFFF, flags = read32(sp + 12);
+        if ((flags & VM) != 0) {
+            return EINVAL; // virtual-8086 returns, where CS is a real-mode segment (checked first, as do_iret): not yet
+        }
         if ((cs & 3) == 0) {
             throw new DomainCrash("iret to ring 0");
-        }
-        if ((flags & VM) != 0) {
-            return EINVAL; // virtual-8086 returns: not yet
         }
         xen.memory().writeU8((xen.domain().sharedInfoFrame << 12) + 1, (flags & IF) != 0 ? 0 : 1);
         frame.eip = eip;

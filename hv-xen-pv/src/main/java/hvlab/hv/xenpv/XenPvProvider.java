@@ -44,7 +44,10 @@ public final class XenPvProvider implements HypervisorProvider {
      * the real IF (never cleared, the event mask is in memory) and POPF cannot change IF or IOPL from ring 1; MOV and
      * PUSH CS show RPL 1; LAR shows the DPL 1 Xen gave the kernel's descriptors and LSL their limits cut below Xen;
      * INT3 reaches the kernel's handler whatever DPL it asked for (Xen's gate 3 is DPL 3, [X32] traps.c do_int3);
-     * a call gate to the kernel's code lands in ring 1.
+     * a call gate to the kernel's code lands in ring 1. Ring compression also keeps CR0.WP set (Xen's emulation of
+     * MOV to CR0 changes only TS, [X32] traps.c emulate_privileged_op). Xen does not virtualise x86 tasking: a
+     * guest's GDT takes no TSS or task gate ([X32] x86_32/mm.c check_descriptor). Virtual-8086 mode is entered only
+     * by the iret hypercall, which strips IOPL ([X32] x86_32/traps.c do_iret); hvlab's Xen refuses it so far.
      */
     @Override
     public Set<VirtualizationLimit> knownLimits() {
@@ -53,7 +56,8 @@ public final class XenPvProvider implements HypervisorProvider {
                 VirtualizationLimit.STR, VirtualizationLimit.PUSHF, VirtualizationLimit.POPF,
                 VirtualizationLimit.MOV_SEGMENT_REGISTER, VirtualizationLimit.PUSH_SEGMENT_REGISTER,
                 VirtualizationLimit.LAR, VirtualizationLimit.LSL, VirtualizationLimit.INT_N,
-                VirtualizationLimit.CALL_FAR);
+                VirtualizationLimit.CALL_FAR, VirtualizationLimit.HARDWARE_TASK_SWITCH,
+                VirtualizationLimit.VIRTUAL_8086_MODE);
     }
 
     @Override

@@ -46,6 +46,8 @@ final class KnownLimits {
         exercised("interrupt_tss_stack_and_iret", INT_N, IRET);
         exercised("task_.*|df_through_task_gate", HARDWARE_TASK_SWITCH);
         exercised("v86_.*", VIRTUAL_8086_MODE);
+        exercised("wp0_.*", RING_COMPRESSION);
+        exercised("pit_.*", INTERRUPT_HARDWARE);
         exercised("top64m_linear_maps_own_ram|last_linear_dword_maps_own_ram", MONITOR_ADDRESS_SPACE);
     }
 

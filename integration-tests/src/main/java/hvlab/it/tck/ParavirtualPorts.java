@@ -19,10 +19,6 @@ final class ParavirtualPorts {
     }
 
     private static final Map<String, NoPort> NO_PORT = Map.of(
-            "selftest", new NoPort(VirtualizationLimit.RING_COMPRESSION, "checks the CPU's ring-0 behaviour"
-                    + " (privileged instructions, descriptor tables, gates, task switches, V86) from ring 0"),
-            "cr8wr", new NoPort(VirtualizationLimit.INTERRUPT_HARDWARE, "writes the local APIC's TPR; a PV domain"
-                    + " has no local APIC"),
             "clispin", new NoPort(VirtualizationLimit.INTERRUPT_HARDWARE, "masks the PIC and reads the PIT; they"
                     + " are Xen's, and CLI cannot clear the real IF from ring 1"));
 

@@ -80,7 +80,7 @@ class ConformanceSuiteSelfTest {
     @Test
     void aGuestWithoutAParavirtualPortIsAKnownLimitOnlyWhenTheProviderDeclaresWhy() {
         HypervisorProvider xen = ConformanceSuite.installedProvider("xen-pv").orElseThrow();
-        ConformanceSuite suite = ConformanceSuite.over(List.of("hello", "cr8wr").stream()
+        ConformanceSuite suite = ConformanceSuite.over(List.of("hello", "clispin").stream()
                 .map(n -> LabGuests.find(n).orElseThrow()).toList());
         ConformanceRule console = ConformanceRule.REQUIRED_EQUIVALENCE_001_CONSOLE_OUTPUT;
 
@@ -88,10 +88,10 @@ class ConformanceSuiteSelfTest {
         RuleResult undeclared = suite.verification(new WithoutDeclaredLimits(xen)).check(console);
 
         assertThat(declared.verdict()).as(declared.line()).isEqualTo(Verdict.KNOWN_LIMIT);
-        assertThat(declared.reason()).contains("lab:cr8wr has no paravirtual port", "[INTERRUPT_HARDWARE]")
+        assertThat(declared.reason()).contains("lab:clispin has no paravirtual port", "[INTERRUPT_HARDWARE]")
                 .doesNotContain("lab:hello");
         assertThat(undeclared.verdict()).as(undeclared.line()).isEqualTo(Verdict.FAIL);
-        assertThat(undeclared.reason()).isEqualTo("lab:cr8wr: no paravirtual port");
+        assertThat(undeclared.reason()).isEqualTo("lab:clispin: no paravirtual port");
     }
 
     /**

@@ -33,6 +33,10 @@ class KnownLimitsTest {
                 VirtualizationLimit.SIDT);
         assertThat(KnownLimits.exercisedBy("task_jmp_and_back")).containsExactly(
                 VirtualizationLimit.HARDWARE_TASK_SWITCH);
+        assertThat(KnownLimits.exercisedBy("wp0_supervisor_write_read_only")).containsExactly(
+                VirtualizationLimit.RING_COMPRESSION); // clearing CR0.WP takes ring 0
+        assertThat(KnownLimits.exercisedBy("pit_irq0_ticks")).containsExactly(VirtualizationLimit.INTERRUPT_HARDWARE);
+        assertThat(KnownLimits.exercisedBy("pf_supervisor_write_read_only_wp1")).isEmpty();
         assertThat(KnownLimits.exercisedBy("ring3_cli_gp0")).isEmpty();
         assertThat(KnownLimits.exercisedBy("mul")).isEmpty();
     }
