@@ -111,7 +111,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         IntConsumer transmit = count == 1 ? host::transmit : console::write;
         IntConsumer debugExit = count == 1 ? host::debugExit
                 : value -> end(self[0], "exit value 0x" + Integer.toHexString(value), () -> host.debugExit(value));
-        VirtualDevices virtualDevices = new VirtualDevices(context.clock(), ram.size(), transmit, debugExit,
+        Runnable softOff = count == 1 ? host::powerOff : () -> end(self[0], "ACPI soft off (S5)", host::powerOff);
+        VirtualDevices virtualDevices = new VirtualDevices(context.clock(), ram.size(), transmit, debugExit, softOff,
                 context.counters());
         DeviceExits devices = new DeviceExits(cpu, vmcs, memory, memoryMode, new GuestPageWalk(memory, cpu, ram),
                 virtualDevices, host);
@@ -143,9 +144,9 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             throw new BootImageException("vtx runs 1 to " + MAXIMUM_VMS + " VMs, not " + count);
         }
         for (GuestImage image : images) {
-            if (!(image instanceof GuestImage.Multiboot)) {
-                throw new BootImageException("vtx boots Multiboot kernels; " + image.name() + " starts in real mode,"
-                        + " which VMX runs only as an unrestricted guest (with EPT)");
+            if (image instanceof GuestImage.Firmware) {
+                throw new BootImageException("vtx boots Multiboot and Linux kernels; " + image.name() + " starts in"
+                        + " real mode at the reset vector, which this hypervisor does not run");
             }
         }
         int ramSize = memory.ramSize();
@@ -166,8 +167,10 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             if (pristine != null) {
                 System.arraycopy(pristine, 0, memory.ram(), 0, share);
             }
-            machine.boot(images.get(k));
-            MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), share); // never told of others' RAM
+            machine.boot(images.get(k), share); // a Linux kernel's E820 map and initrd stay in its share
+            if (images.get(k) instanceof GuestImage.Multiboot) {
+                MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), share); // never told of others' RAM
+            }
             guests[k] = cpu.captureState();
             if (k > 0) {
                 System.arraycopy(memory.ram(), 0, memory.ram(), vms.get(k).ram.base(), share);

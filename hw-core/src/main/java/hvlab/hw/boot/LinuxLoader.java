@@ -58,11 +58,22 @@ public final class LinuxLoader {
      */
     public static BootState load(PhysicalMemory memory, String imageName, byte[] image, byte[] initrd,
                                  String commandLine) throws BootImageException {
+        return load(memory, imageName, image, initrd, commandLine, memory.ramSize());
+    }
+
+    /**
+     * As {@link #load(PhysicalMemory, String, byte[], byte[], String)}, telling the kernel of only the first {@code
+     * ramBytes} of RAM (its E820 map, the initrd's placement): a hypervisor's guest that owns part of the machine.
+     */
+    public static BootState load(PhysicalMemory memory, String imageName, byte[] image, byte[] initrd,
+                                 String commandLine, int ramBytes) throws BootImageException {
         Objects.requireNonNull(memory, "memory");
+        if (ramBytes <= 0 || ramBytes > memory.ramSize()) {
+            throw new IllegalArgumentException("RAM for the kernel: " + ramBytes + " bytes of " + memory.ramSize());
+        }
         Objects.requireNonNull(commandLine, "commandLine");
         ImageBytes kernel = new ImageBytes(Objects.requireNonNull(imageName, "imageName"),
                 Objects.requireNonNull(image, "image"));
-        int ramBytes = memory.ramSize();
         LinuxSetupHeader header = LinuxSetupHeader.read(kernel);
         long kernelEnd = checkKernelPlacement(kernel, header, ramBytes);
         byte[] commandLineBytes = checkedCommandLine(kernel, header, commandLine);

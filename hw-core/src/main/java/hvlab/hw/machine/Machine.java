@@ -98,11 +98,19 @@ public final class Machine implements AutoCloseable {
 
     /** Boots a guest image the way its kind asks: a Multiboot loader's hand-over, or the reset vector. */
     public void boot(hvlab.spi.GuestImage image) throws BootImageException {
+        boot(image, platform.memory().ramSize());
+    }
+
+    /**
+     * As {@link #boot(hvlab.spi.GuestImage)}, a Linux kernel told of only the first {@code guestRamBytes} of RAM (a
+     * hypervisor's guest); a Multiboot kernel's hypervisor trims its map itself.
+     */
+    public void boot(hvlab.spi.GuestImage image, int guestRamBytes) throws BootImageException {
         switch (image) {
             case hvlab.spi.GuestImage.Multiboot kernel -> bootMultiboot(kernel.name(), kernel.image(),
                     kernel.commandLine());
             case hvlab.spi.GuestImage.LinuxKernel linux -> bootLinux(linux.name(), linux.image(), linux.initrd(),
-                    linux.commandLine());
+                    linux.commandLine(), guestRamBytes);
             case hvlab.spi.GuestImage.Firmware rom -> bootFirmware(rom.name(), rom.image());
         }
     }
@@ -127,7 +135,12 @@ public final class Machine implements AutoCloseable {
 
     /** Loads a Linux bzImage and its initrd (null for none) and enters it by the 32-bit boot protocol. */
     public void bootLinux(String imageName, byte[] image, byte[] initrd, String commandLine) throws BootImageException {
-        BootState boot = LinuxLoader.load(platform.memory(), imageName, image, initrd, commandLine);
+        bootLinux(imageName, image, initrd, commandLine, platform.memory().ramSize());
+    }
+
+    private void bootLinux(String imageName, byte[] image, byte[] initrd, String commandLine, int ramBytes)
+            throws BootImageException {
+        BootState boot = LinuxLoader.load(platform.memory(), imageName, image, initrd, commandLine, ramBytes);
         installFirmwareTables();
         platform.memory().setA20(boot.a20Enabled());
         platform.localApic().enterVirtualWireMode(); // as the firmware before a boot loader leaves it

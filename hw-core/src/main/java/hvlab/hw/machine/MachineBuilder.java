@@ -13,9 +13,6 @@ import hvlab.hw.device.i8042.I8042;
 import hvlab.hw.device.i8042.SystemControlPortA;
 import hvlab.hw.device.ioapic.IoApic;
 import hvlab.hw.device.pci.PciHost;
-import hvlab.hw.device.pci.Piix3IsaBridge;
-import hvlab.hw.device.pci.Piix4PowerManagement;
-import hvlab.hw.device.pci.Pmc82441fx;
 import hvlab.hw.device.pic.DualPic;
 import hvlab.hw.device.pit.Pit8254;
 import hvlab.hw.device.post.PostCodePort;
@@ -84,23 +81,12 @@ public final class MachineBuilder {
         ports.map(SystemControlPortA.PORT, 1, "system control port A",
                 new SystemControlPortA(a20 -> setA20(memory, cpu, a20), () -> board.reset("port 0x92 fast reset")));
 
-        // The 440FX chipset's PCI bus 0, as QEMU's PC has it: the 82441FX host bridge at 00:00.0, the PIIX3 ISA
-        // bridge at 00:01.0 (with the reset control register at 0xCF9), and the PIIX4's power management at 00:01.3
-        // with the ACPI registers at 0x600 and the SCI on IRQ 9.
-        PciHost pci = new PciHost();
-        Piix3IsaBridge isaBridge = new Piix3IsaBridge(() -> board.reset("PIIX3 reset control register 0xcf9"));
-        AcpiPmBlock acpiPm = new AcpiPmBlock(pc.irq(Piix4PowerManagement.SCI_IRQ), clock,
+        // The 440FX chipset's PCI bus 0, with the PIIX3's reset control register at 0xCF9.
+        PcChipset chipset = new PcChipset(pc, clock, ports, () -> board.reset("PIIX3 reset control register 0xcf9"),
                 () -> board.powerOff("ACPI soft off (S5)"));
-        Piix4PowerManagement powerManagement = new Piix4PowerManagement(acpiPm);
-        pci.attach(0, 0, new Pmc82441fx());
-        pci.attach(1, 0, isaBridge);
-        pci.attach(1, 3, powerManagement);
-        ports.map(PciHost.CONFIG_ADDRESS_PORT, 1, "PCI CONFIG_ADDRESS", pci.configAddressPort());
-        ports.map(Piix3IsaBridge.RESET_CONTROL_PORT, 1, "PIIX3 reset control", isaBridge.resetControlPort());
-        ports.map(PciHost.CONFIG_DATA_PORT, PciHost.CONFIG_DATA_WINDOW, "PCI CONFIG_DATA", pci.configDataPort());
-        ports.map(Piix4PowerManagement.PM_BASE, AcpiPmBlock.WINDOW, "PIIX4 ACPI registers", powerManagement.pmIo());
-        ports.map(Piix4PowerManagement.APM_CONTROL_PORT, Piix4PowerManagement.APM_WINDOW, "PIIX4 APMC/APMS",
-                powerManagement.apmPorts());
+        chipset.mapResetControl(ports);
+        PciHost pci = chipset.pci();
+        AcpiPmBlock acpiPm = chipset.acpiPm();
 
         // Debug devices: POST codes, and QEMU's isa-debug-exit so a guest ends the same way on both.
         ports.map(PostCodePort.PORT, 1, "POST code port", new PostCodePort());

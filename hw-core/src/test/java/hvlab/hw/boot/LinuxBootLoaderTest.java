@@ -162,6 +162,19 @@ class LinuxBootLoaderTest {
     }
 
     @Test
+    @DisplayName("zero-page.rst: a kernel told of part of the RAM (a hypervisor's guest) has it in e820 and its initrd")
+    void aKernelToldOfPartOfTheRamSeesOnlyThatPart() throws Exception {
+        int guestRam = RAM - (4 << 20);
+        byte[] initrd = pattern(0x1_2345, 8);
+        LinuxLoader.load(memory, "bzImage", new BzImageBuilder().build(), initrd, "", guestRam);
+        int last = ZP + 0x2D0 + 3 * 20;
+        assertThat(new long[] {readU64(last), readU64(last + 8)}).containsExactly(0x10_0000, guestRam - 0x10_0000);
+        long address = Integer.toUnsignedLong(memory.readU32(ZP + 0x218));
+        assertThat(address + initrd.length).isLessThanOrEqualTo(guestRam).isGreaterThan(guestRam - 4096);
+        assertThat(memory.readU32(ZP + 0x1E0)).as("alt_mem_k").isEqualTo((guestRam >> 10) - 1024);
+    }
+
+    @Test
     @DisplayName("boot.rst, initrd_addr_max: the initrd's last byte is at most initrd_addr_max")
     void initrdStaysBelowInitrdAddrMax() throws Exception {
         byte[] initrd = pattern(0x3000, 6);

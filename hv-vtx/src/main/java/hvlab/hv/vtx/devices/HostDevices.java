@@ -3,7 +3,9 @@ package hvlab.hv.vtx.devices;
 import hvlab.hw.clock.Clocked;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.device.apic.ApicDeliveryMode;
+import hvlab.hw.device.acpi.AcpiPmBlock;
 import hvlab.hw.device.apic.LocalApic;
+import hvlab.hw.device.pci.Piix4PowerManagement;
 import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.device.ioapic.IoApic;
 import hvlab.hw.device.pic.DualPic;
@@ -129,6 +131,12 @@ public final class HostDevices {
     /** A byte the guest's COM1 sent, out on the machine's console. */
     public void transmit(int value) {
         cpu.outPort(COM1, 1, value);
+    }
+
+    /** The guest's soft off: the hypervisor powers the machine off through its own ACPI registers (S5). */
+    public void powerOff() {
+        cpu.outPort(Piix4PowerManagement.PM_BASE + AcpiPmBlock.PM1_CNT_OFFSET, 2,
+                AcpiPmBlock.SLP_TYP_SOFT_OFF << AcpiPmBlock.SLP_TYP_SHIFT | AcpiPmBlock.SLP_EN);
     }
 
     /** The guest's exit value, written to the machine's isa-debug-exit: the run ends with it, as on native. */

@@ -9,6 +9,7 @@ import hvlab.hw.device.debugexit.DebugExit;
 import hvlab.hw.device.ioapic.IoApic;
 import hvlab.hw.device.uart.Uart16550;
 import hvlab.hw.device.post.PostCodePort;
+import hvlab.hw.machine.PcChipset;
 import hvlab.hw.machine.PcDevices;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
@@ -19,8 +20,9 @@ import java.util.function.IntConsumer;
 
 /**
  * The VM's own PC devices, owned by the hypervisor: the hw-core models a machine is built of (8259A pair, 8254 PIT,
- * 16550A COM1, MC146818 CMOS/RTC, isa-debug-exit, local APIC, I/O APIC), a second set wired as the board wires the
- * first ({@link PcDevices}), on the hypervisor's own port bus and MMIO map, driven by the machine's
+ * 16550A COM1, MC146818 CMOS/RTC, isa-debug-exit, local APIC, I/O APIC, and the 440FX chipset's PCI bus with the
+ * PIIX4's ACPI registers, whose soft off ends the VM; not the PIIX3's reset control register), a second set wired as
+ * the board wires the first ({@link PcDevices}, {@link PcChipset}), on the hypervisor's own port bus and MMIO map, driven by the machine's
  * virtual clock. The guest reaches them only through exits the hypervisor emulates here; their interrupts end in
  * the virtual local APIC, which the hypervisor asks for a vector to inject before each VM entry.
  */
@@ -42,9 +44,10 @@ public final class VirtualDevices {
      * @param guestRamBytes the RAM the guest owns, which the virtual CMOS reports
      * @param transmit      takes each byte the guest's COM1 sends (the hypervisor's console)
      * @param debugExit     takes the value the guest writes to isa-debug-exit
+     * @param softOff       what the guest's ACPI soft off (S5) does
      */
     public VirtualDevices(VirtualClock clock, int guestRamBytes, IntConsumer transmit, IntConsumer debugExit,
-            Counters counters) {
+            Runnable softOff, Counters counters) {
         this.clock = clock;
         this.counters = counters;
         PcDevices pc = new PcDevices(clock, ports, mmio, () -> { }, transmit, guestRamBytes);
@@ -52,7 +55,8 @@ public final class VirtualDevices {
         uart = pc.uart();
         ports.map(PostCodePort.PORT, 1, "POST code port", new PostCodePort());
         ports.map(DebugExit.DEFAULT_IOBASE, DebugExit.IOSIZE, "isa-debug-exit", new DebugExit(debugExit));
-        timers = new Clocked[] {pc.pit(), pc.cmos(), localApic, uart};
+        PcChipset chipset = new PcChipset(pc, clock, ports, () -> { }, softOff);
+        timers = new Clocked[] {pc.pit(), pc.cmos(), localApic, uart, chipset.acpiPm()};
         localApic.enterVirtualWireMode(); // as the firmware before a Multiboot loader leaves it
     }
 

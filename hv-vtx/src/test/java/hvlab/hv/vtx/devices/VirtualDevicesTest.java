@@ -16,7 +16,8 @@ class VirtualDevicesTest {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final int[] exitValue = {-1};
     private final VirtualDevices devices = new VirtualDevices(clock, 124 << 20, console::write,
-            value -> exitValue[0] = value, counters);
+            value -> exitValue[0] = value, () -> exitValue[0] = SOFT_OFF, counters);
+    private static final int SOFT_OFF = -2;
 
     @Test
     void thePitsIrq0ReachesTheCpuAsThe8259sVectorThroughLint0InVirtualWireMode() { // MP spec 3.6.2.2
@@ -34,10 +35,19 @@ class VirtualDevicesTest {
 
     @Test
     void aPortNoVirtualDeviceDecodesReadsAllOnesAndIsCountedAsNothingThere() {
-        assertThat(devices.in(0xCFC, 4)).isEqualTo(-1);
-        devices.out(0xCF9, 1, 6);
+        assertThat(devices.in(0x2F8, 1)).isEqualTo(0xFF); // no COM2
+        devices.out(0xCF9, 1, 6); // the PIIX3's reset control is not the VM's: it cannot reset the machine
         assertThat(counters.snapshot()).contains(new Counters.CounterValue(VirtualDevices.FAMILY,
                 "nothing there read", 1), new Counters.CounterValue(VirtualDevices.FAMILY, "nothing there write", 1));
+    }
+
+    @Test
+    void theVmsPciBusShowsThe440fxHostBridgeAndItsAcpiSoftOffEndsTheVm() { // PCI 2.1 3.2.2.3.2; ACPI 6.4 4.8.3.2
+        devices.out(0xCF8, 4, 0x80000000); // bus 0, device 0, function 0, register 0
+        assertThat(devices.in(0xCFC, 4)).as("82441FX: Intel 8086h, device 1237h").isEqualTo(0x12378086);
+        assertThat(exitValue[0]).isEqualTo(-1);
+        devices.out(0x604, 2, 1 << 13); // PM1_CNT: SLP_EN with SLP_TYP 0, the PIIX4's soft off
+        assertThat(exitValue[0]).isEqualTo(SOFT_OFF);
     }
 
     @Test
