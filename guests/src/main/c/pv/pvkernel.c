@@ -650,6 +650,25 @@ static int attacks(void) {
     check("in_with_iopl_emulated_reads_ones", value & 0xFF, 0xFF);
     iopl[0] = 0;
     hypercall3(HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, (u32)iopl, 0);
+    /* MOV to a control register from ring 1 ([X32] traps.c emulate_privileged_op): CR0 may change in TS alone, CR3
+       takes a new base as MMUEXT_NEW_BASEPTR does (new_guest_cr3); anything else is the #GP it was */
+    u32 cr0, cr3, cr;
+    __asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
+    __asm__ volatile("movl %0, %%cr0\n\tmovl %%cr0, %0" : "=r"(cr) : "0"(cr0 | 8) : "memory");
+    check("mov_cr0_sets_ts", cr & 8, 8);
+    __asm__ volatile("movl %0, %%cr0" : : "r"(cr0) : "memory");
+    frec.count = 0; expect_armed = 1;
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\tmovl %[v], %%cr0\n2:\n"
+                     : [at] "=m"(at) : [v] "r"(cr0 & ~0x10000u) : "memory");
+    check("mov_cr0_clearing_wp_reflected_gp", frec.count == 1 && frec.eip == at && frec.err == 0, 1);
+    expect_armed = 0;
+    __asm__ volatile("movl %%cr3, %0\n\tmovl %0, %%cr3\n\tmovl %%cr3, %1" : "=r"(cr3), "=r"(cr) : : "memory");
+    check("mov_cr3_reloads_the_base", cr, cr3);
+    frec.count = 0; expect_armed = 1;   /* the stack's frame is mapped writable: it cannot be a page directory */
+    __asm__ volatile("movl $1f, %[at]\n\tmovl $2f, fixup_eip\n1:\tmovl %[v], %%cr3\n2:\n"
+                     : [at] "=m"(at) : [v] "r"(mfn_of((u32)&cr >> 12) << 12) : "memory");
+    check("mov_cr3_writable_frame_reflected_gp", frec.count == 1 && frec.eip == at && frec.err == 0, 1);
+    expect_armed = 0;
     puts("attacks: "); put_dec(passed); puts(" passed, "); put_dec(failed); puts(" failed\n");
     return failed == 0;
 }

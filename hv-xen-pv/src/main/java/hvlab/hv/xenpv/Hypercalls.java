@@ -507,13 +507,7 @@ final class Hypercalls {
     }
 
     private int newBase(int mfn) {
-        Domain d = xen.domain();
-        int result = xen.mm().newBase(d.id, mfn, d.baseTable);
-        if (result == 0) {
-            d.baseTable = mfn;
-            cpu.writeControlRegister(3, mfn << 12);
-        }
-        return result;
+        return xen.newBaseTable(mfn);
     }
 
     private void flushTlb() {

@@ -11,8 +11,9 @@ import hvlab.hw.stats.Counters;
 /**
  * What Xen does with a #GP(0) from a PV domain before reflecting it ([X32] xen/arch/x86/traps.c,
  * emulate_privileged_op): port I/O and CLI/STI are allowed when the domain's virtual IOPL (PHYSDEVOP_set_iopl)
- * covers the ring it runs in, 1 for the kernel, 3 for its processes; MOV from a control register and WBINVD only
- * from the kernel. Everything else goes back to the guest as the #GP it was. The CPU raised the #GP because the
+ * covers the ring it runs in, 1 for the kernel, 3 for its processes; MOV from and to a control register and WBINVD
+ * only from the kernel: CR0 may change in TS alone (fpu_taskswitch), CR3 takes a new base table as
+ * MMUEXT_NEW_BASEPTR does (new_guest_cr3), CR2 is the domain's own, and CR4 may only be written as it reads. Everything else goes back to the guest as the #GP it was. The CPU raised the #GP because the
  * real IOPL is always 0 under Xen: a guest with the real IOPL could set the real IF behind Xen's back.
  */
 final class PrivilegedOps {
@@ -23,7 +24,7 @@ final class PrivilegedOps {
      */
     private final Xen xen;
     private final Cpu cpu;
-    private final Counter in, out, interruptFlag, controlRead, cacheFlush;
+    private final Counter in, out, interruptFlag, controlRead, controlWrite, cacheFlush;
 
     PrivilegedOps(Xen xen, Counters counters) {
         this.xen = xen;
@@ -32,6 +33,7 @@ final class PrivilegedOps {
         this.out = counters.counter(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "out");
         this.interruptFlag = counters.counter(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "cli/sti");
         this.controlRead = counters.counter(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "mov from cr");
+        this.controlWrite = counters.counter(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "mov to cr");
         this.cacheFlush = counters.counter(Counters.EXITS, CostModel.PV_EMULATION_PREFIX + "wbinvd");
     }
 
@@ -87,8 +89,19 @@ final class PrivilegedOps {
                     if ((modrm & 0xC0) != 0xC0 || control == 1 || control > 4) {
                         return false;
                     }
-                    cpu.setRegister(modrm & 7, cpu.cr(control));
+                    int value = cpu.cr(control);
+                    if (control == 0) { // the virtual TS, not the real one lazy FPU switching keeps
+                        value = value & ~Cpu.CR0_TS | (domain.virtualTaskSwitched ? Cpu.CR0_TS : 0);
+                    }
+                    cpu.setRegister(modrm & 7, value);
                     controlRead.increment();
+                    length = 3;
+                } else if (second == 0x22) { // MOV CRn, r32
+                    int modrm = xen.guestRead8(eip + 2);
+                    if ((modrm & 0xC0) != 0xC0 || !writeControlRegister(modrm >>> 3 & 7, cpu.register(modrm & 7))) {
+                        return false;
+                    }
+                    controlWrite.increment();
                     length = 3;
                 } else {
                     return false;
@@ -100,5 +113,25 @@ final class PrivilegedOps {
         }
         frame.eip = eip + length;
         return true;
+    }
+
+    /** [X32] traps.c emulate_privileged_op, MOV to CRn: false for what Xen refuses ("goto fail": the #GP). */
+    private boolean writeControlRegister(int control, int value) {
+        return switch (control) {
+            case 0 -> { // only TS may change: do_fpu_taskswitch
+                if (((value ^ cpu.cr(0)) & ~Cpu.CR0_TS) != 0) {
+                    yield false;
+                }
+                xen.setTaskSwitched((value & Cpu.CR0_TS) != 0);
+                yield true;
+            }
+            case 2 -> {
+                xen.setGuestCr2(value);
+                yield true;
+            }
+            case 3 -> xen.newBaseTable(value >>> 12) == 0; // xen_cr3_to_pfn; no translation for a PV domain
+            case 4 -> value == (cpu.cr(4) & ~(Cpu.CR4_PGE | Cpu.CR4_PSE));
+            default -> false;
+        };
     }
 }

@@ -445,6 +445,23 @@ final class Xen implements Hypervisor, HypervisorEntry, EventChannels.Directory 
     }
 
     /** fpu_taskswitch: the virtual CR0.TS; the real one set with it, cleared only while this domain's FPU is loaded. */
+    /** MMUEXT_NEW_BASEPTR or a MOV to CR3: the frame becomes the current domain's base table; 0 or -EINVAL. */
+    int newBaseTable(int mfn) {
+        Domain d = current;
+        int result = mm().newBase(d.id, mfn, d.baseTable);
+        if (result == 0) {
+            d.baseTable = mfn;
+            cpu.writeControlRegister(3, mfn << 12);
+        }
+        return result;
+    }
+
+    /** A MOV to CR2 in the domain's kernel: its CR2, and vcpu_info.arch.cr2 as Xen keeps them ([X32] traps.c). */
+    void setGuestCr2(int value) {
+        cpu.writeControlRegister(2, value);
+        memory.writeU32((current.sharedInfoFrame << 12) + 8, value);
+    }
+
     void setTaskSwitched(boolean set) {
         current.virtualTaskSwitched = set;
         int cr0 = cpu.cr(0);

@@ -68,7 +68,8 @@ class XenBootTest {
                 "PASS descriptor_into_page_table", "PASS balloon_past_maximum", "PASS balloon_foreign_frame",
                 "PASS balloon_back_in", "PASS set_gdt_reaching_xen", "PASS gdt_selector_loads",
                 "PASS map_gdt_frame_writable", "PASS in_without_iopl_reflected_gp", "PASS set_iopl_past_3",
-                "PASS in_with_iopl_emulated_reads_ones", "lab: done status=pass");
+                "PASS in_with_iopl_emulated_reads_ones", "PASS mov_cr0_sets_ts", "PASS mov_cr0_clearing_wp_reflected_gp",
+                "PASS mov_cr3_reloads_the_base", "PASS mov_cr3_writable_frame_reflected_gp", "lab: done status=pass");
         assertThat(pv.outcome()).isEqualTo(new RunOutcome.Exited(LabGuests.EXIT_SUCCESS));
     }
 
