@@ -31,6 +31,7 @@ final class BlockCompiler {
 
     private static final ClassDesc CPU = ClassDesc.of("hvlab.hw.cpu.Cpu");
     private static final ClassDesc OPS = ClassDesc.of("hvlab.hw.cpu.CompiledOps");
+    private static final ClassDesc ALU = ClassDesc.of("hvlab.hw.cpu.Alu");
     private static final ClassDesc BLOCK = ClassDesc.of("hvlab.hw.cpu.CompiledBlock");
     private static final ClassDesc GENERATED = ClassDesc.of("hvlab.hw.cpu.CompiledBlock$Translated");
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CPU);
@@ -150,10 +151,14 @@ final class BlockCompiler {
                 case BlockDecoder.JCC -> {
                     retire(code);
                     Label notTaken = code.newLabel();
+                    // the predicate of the even condition code; an odd one negates it (SDM Vol. 1, Appendix B)
                     code.aload(CPU_SLOT);
-                    code.loadConstant(insn.cc);
-                    code.invokestatic(OPS, "condition", MethodTypeDesc.of(CD_boolean, CPU, CD_int));
-                    code.ifeq(notTaken);
+                    code.invokestatic(ALU, Alu.conditionMethod(insn.cc), MethodTypeDesc.of(CD_boolean, CPU));
+                    if ((insn.cc & 1) == 0) {
+                        code.ifeq(notTaken);
+                    } else {
+                        code.ifne(notTaken);
+                    }
                     transfer(code, insn.target, startEip, start, i + 1);
                     code.labelBinding(notTaken);
                 }

@@ -169,10 +169,6 @@ final class CompiledOps {
         }
     }
 
-    static boolean condition(Cpu c, int cc) {
-        return Alu.condition(c, cc);
-    }
-
     static void cdq(Cpu c) {
         c.reg[Cpu.EDX] = c.reg[Cpu.EAX] >> 31;
     }
