@@ -218,11 +218,6 @@ final class CompiledOps {
         c.eip = target;
     }
 
-    /** After an instruction that wrote ESP as a general register (ADD, SUB, MOV, LEA...): keeps the invariant. */
-    static void stackPointerCommitted(Cpu c) {
-        c.startEsp = c.reg[ESP];
-    }
-
     static void leave(Cpu c) {
         int bp = c.stack32 ? c.reg[Cpu.EBP] : c.reg[Cpu.EBP] & 0xFFFF;
         int value = c.read32(Cpu.SS, bp);
