@@ -9,8 +9,11 @@ final class Alu {
     static final int CC_NONE = 0;
     // Lazy operation kinds; ccOp = kind << 2 | size (0 = byte, 1 = word, 2 = dword).
     static final int ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, NEG = 8;
-    /** SHL/SAL, SHR, SAR with a non-zero count: CF and OF are known at once and kept in ccCarry, AF reads 0. */
-    static final int SHIFT = 9;
+    /**
+     * SHL/SAL, SHR, SAR with a non-zero count, and the multiplies: CF and OF are known at once and kept in ccCarry,
+     * AF reads 0.
+     */
+    static final int SHIFT_OR_MULTIPLY = 9;
     private static final int SHIFT_CF = 1, SHIFT_OF = 2;
 
     // Group-1 operation numbers, as encoded in opcodes 00-3F and the ModRM reg field of 80-83.
@@ -65,7 +68,7 @@ final class Alu {
             case SBB -> c.ccCarry != 0 ? Integer.compareUnsigned(a, b) <= 0 : Integer.compareUnsigned(a, b) < 0;
             case NEG -> b != 0;
             case INC, DEC -> c.ccCarry != 0;
-            case SHIFT -> (c.ccCarry & SHIFT_CF) != 0;
+            case SHIFT_OR_MULTIPLY -> (c.ccCarry & SHIFT_CF) != 0;
             default -> false;
         };
     }
@@ -99,7 +102,7 @@ final class Alu {
             case NEG -> (res & MASK[size]) == s;
             case INC -> (res & MASK[size]) == s;
             case DEC -> (res & MASK[size]) == s - 1;
-            case SHIFT -> (c.ccCarry & SHIFT_OF) != 0;
+            case SHIFT_OR_MULTIPLY -> (c.ccCarry & SHIFT_OF) != 0;
             default -> false;
         };
     }
@@ -116,7 +119,7 @@ final class Alu {
         if (op == CC_NONE) {
             return (c.flags & Cpu.AF) != 0;
         }
-        if (op >>> 2 == LOGIC || op >>> 2 == SHIFT) {
+        if (op >>> 2 == LOGIC || op >>> 2 == SHIFT_OR_MULTIPLY) {
             return false;
         }
         return ((c.ccA ^ c.ccB ^ c.ccRes) & 0x10) != 0;
@@ -438,7 +441,7 @@ final class Alu {
         int bits = BITS[size];
         int res = count >= bits ? 0 : (v << count) & MASK[size];
         boolean carry = count <= bits && ((v >>> (bits - count)) & 1) != 0;
-        recordShift(c, size, res, carry, carry ^ ((res & SIGN[size]) != 0));
+        recordCarryOverflow(c, size, res, carry, carry ^ ((res & SIGN[size]) != 0));
         return res;
     }
 
@@ -446,7 +449,7 @@ final class Alu {
         int bits = BITS[size];
         int res = count >= bits ? 0 : v >>> count;
         boolean carry = count <= bits && ((v >>> (count - 1)) & 1) != 0;
-        recordShift(c, size, res, carry, (v & SIGN[size]) != 0);
+        recordCarryOverflow(c, size, res, carry, (v & SIGN[size]) != 0);
         return res;
     }
 
@@ -456,13 +459,13 @@ final class Alu {
         int n = Math.min(count, bits - 1);
         int res = (sv >> n) & MASK[size];
         boolean carry = count >= bits ? sv < 0 : ((sv >> (count - 1)) & 1) != 0;
-        recordShift(c, size, res, carry, false);
+        recordCarryOverflow(c, size, res, carry, false);
         return res;
     }
 
-    /** SHL, SHR, SAR: flags as {@link #setArith} would set them (AF 0), kept lazily: most are never read. */
-    private static void recordShift(Cpu c, int size, int res, boolean carry, boolean overflow) {
-        c.ccOp = SHIFT << 2 | size;
+    /** SHL, SHR, SAR, multiplies: flags as {@link #setArith} would set them (AF 0), kept lazily: most are never read. */
+    private static void recordCarryOverflow(Cpu c, int size, int res, boolean carry, boolean overflow) {
+        c.ccOp = SHIFT_OR_MULTIPLY << 2 | size;
         c.ccRes = res;
         c.ccCarry = (carry ? SHIFT_CF : 0) | (overflow ? SHIFT_OF : 0);
     }
@@ -509,7 +512,7 @@ final class Alu {
 
     /** Sets CF and OF for a multiply whose full result did not fit (the other flags: from the low half). */
     static void setMultiplyFlags(Cpu c, boolean overflow, int low, int size) {
-        setArith(c, overflow, overflow, low, size, false);
+        recordCarryOverflow(c, size, low, overflow, overflow);
     }
 
     // ---- decimal arithmetic (SDM Vol. 2A "DAA", "DAS", "AAA", "AAS", "AAM", "AAD") ----
