@@ -11,8 +11,11 @@ import static hvlab.hw.cpu.vmx.VmcsField.*;
 
 /**
  * The exits that reach the VM's devices: port I/O (exit 30), accesses to the APIC pages (an EPT violation, or a #PF
- * under shadow paging: neither page is ever mapped for the guest), RDMSR and WRMSR of IA32_APIC_BASE, and the
- * machine's own interrupts (exit 1), which belong to the hypervisor. The guest's I/O goes to {@link VirtualDevices}
+ * under shadow paging: neither page is mapped for the guest; under EPT the local APIC's page is the APIC-access page,
+ * whose accesses but the TPR's exit as APIC accesses, exit 44), RDMSR and WRMSR of IA32_APIC_BASE, and the
+ * machine's own interrupts (exit 1), which belong to the hypervisor. Under EPT the guest's TPR lives on the
+ * virtual-APIC page (SDM Vol. 3C 29.1): it is taken into the virtual local APIC after each exit, and the TPR
+ * threshold makes the guest exit when it lowers its TPR under an interrupt it masked (exit 43). The guest's I/O goes to {@link VirtualDevices}
  * only; nothing it does reaches a device of the machine.
  */
 final class DeviceExits {
@@ -29,6 +32,9 @@ final class DeviceExits {
     private final VirtualDevices devices;
     private final HostDevices host;
     private final int[] registers = new int[8];
+    /** The virtual-APIC page holding the guest's TPR when its memory mode virtualizes APIC accesses, else -1. */
+    private int virtualApicPage = -1;
+    private int tprThreshold;
     private final byte[] code = new byte[MAX_INSTRUCTION];
 
     DeviceExits(Cpu cpu, CurrentVmcs vmcs, PhysicalMemory memory, MemoryVirtualization memoryMode,
@@ -93,6 +99,19 @@ final class DeviceExits {
         vmcs.advanceGuestRip(move.length());
     }
 
+    /** An APIC-access exit (44): the access's page offset and type are in the qualification (27.2.1, Table 27-6). */
+    void apicAccess() {
+        int qualification = vmcs.read(EXIT_QUALIFICATION);
+        int type = qualification >>> 12 & 0xF;
+        if (type > LINEAR_WRITE) {
+            throw new UnsupportedGuestOperation("the guest " + (type == LINEAR_FETCH ? "executes from" : "reaches")
+                    + " its local APIC page (APIC-access type " + type + ")");
+        }
+        deviceMemory((int) LocalApic.DEFAULT_BASE + (qualification & 0xFFF), type == LINEAR_WRITE);
+    }
+
+    private static final int LINEAR_WRITE = 1, LINEAR_FETCH = 2;
+
     /** Reads up to 15 bytes at CS:EIP through the guest's paging; the count read, or -1 if none is in its RAM. */
     private int fetchInstruction() {
         int linear = vmcs.read(GUEST_CS_BASE) + vmcs.read(GUEST_RIP);
@@ -141,6 +160,52 @@ final class DeviceExits {
     /** An interrupt of the machine's, acknowledged on exit: the hypervisor's own business. */
     void externalInterrupt(int vector) {
         host.interrupted(vector);
+    }
+
+    // ---- APIC virtualization (chapter 29)
+
+    /**
+     * For the current VMCS, when the memory mode maps the APIC-access page: the APIC-virtualization fields, VTPR on
+     * {@code page} starting as the virtual local APIC's TPR.
+     */
+    void startApicVirtualization(int page) {
+        int apicAccessPage = memoryMode.apicAccessPage();
+        if (apicAccessPage < 0) {
+            return;
+        }
+        virtualApicPage = page;
+        for (int offset = 0; offset < 0x1000; offset += 4) {
+            memory.writeU32(page + offset, 0);
+        }
+        memory.writeU32(page + LocalApic.TPR, devices.localApic().taskPriority());
+        vmcs.write(APIC_ACCESS_ADDRESS, apicAccessPage);
+        vmcs.write(VIRTUAL_APIC_ADDRESS, page);
+        vmcs.write(TPR_THRESHOLD, 0);
+        tprThreshold = 0;
+    }
+
+    /** After each VM exit: what the guest wrote to its TPR without an exit reaches the virtual local APIC. */
+    void takeTaskPriority() {
+        if (virtualApicPage >= 0) {
+            devices.localApic().setTaskPriority(memory.readU8(virtualApicPage + LocalApic.TPR));
+        }
+    }
+
+    /**
+     * Before each VM entry: the threshold is the priority class of the highest interrupt the guest's TPR holds back,
+     * so lowering the TPR under it exits and the interrupt is injected; 0 (no exit) when the TPR holds none back.
+     */
+    void setTprThreshold() {
+        if (virtualApicPage < 0) {
+            return;
+        }
+        LocalApic apic = devices.localApic();
+        int request = Math.max(apic.highestRequest(), 0) >>> 4;
+        int threshold = request > 0 && apic.taskPriority() >>> 4 >= request ? request : 0;
+        if (threshold != tprThreshold) {
+            vmcs.write(TPR_THRESHOLD, threshold);
+            tprThreshold = threshold;
+        }
     }
 
     // ---- before each VM entry

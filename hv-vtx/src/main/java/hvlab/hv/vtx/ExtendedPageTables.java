@@ -3,6 +3,7 @@ package hvlab.hv.vtx;
 import hvlab.hv.vtx.devices.VirtualDevices;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.vmx.VmxCapabilities;
+import hvlab.hw.device.apic.LocalApic;
 import hvlab.hw.memory.PhysicalMemory;
 import hvlab.hw.stats.Counter;
 import hvlab.hw.stats.Counters;
@@ -18,8 +19,9 @@ import static hvlab.hw.cpu.vmx.VmxControls.*;
  * <p>The map, built once in the hypervisor's memory: guest RAM onto the VM's range of machine RAM ({@link
  * GuestRam}) with 2-MByte pages (write-back), the
  * device space above RAM one to one and uncacheable except the two APIC pages, which belong to the VM's virtual
- * APICs: they stay unmapped, and each access there is an EPT violation the hypervisor emulates ({@link
- * DeviceExits}); and the rest of the machine's RAM (other VMs', the hypervisor's) not mapped at all. A guest access
+ * APICs: the I/O APIC's stays unmapped, and each access there is an EPT violation the hypervisor emulates ({@link
+ * DeviceExits}); the local APIC's maps to the APIC-access page, where the processor virtualizes the guest's TPR
+ * accesses and makes every other access an APIC-access exit (SDM Vol. 3C 29.4; "FlexPriority"); and the rest of the machine's RAM (other VMs', the hypervisor's) not mapped at all. A guest access
  * there is an EPT violation, resolved as the shadow mode resolves such a mapping: the page becomes {@link
  * GuestRam#NOTHING_THERE}'s, so the guest reads all ones and its writes go nowhere, as on a machine without that RAM,
  * and the other VMs and the hypervisor's structures stay out of its reach. A 2-MByte region that hidden RAM or an
@@ -50,7 +52,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
     private final GuestRam ram;
     /** The VM's own VPID (24.6.2): its translations are tagged, so no VM entry or exit flushes them. */
     private final int vpid;
-    private final int area, areaPages;
+    private final int area, areaPages, apicAccessPage;
     private int used;
     /** The page directories for guest-physical 0-1, 1-2, 2-3 and 3-4 GiB. */
     private final int[] directories = new int[4];
@@ -67,6 +69,7 @@ final class ExtendedPageTables implements MemoryVirtualization {
         this.ram = ram;
         this.vpid = vpid;
         this.area = layout.at(VmmLayout.MEMORY_MODE_AREA);
+        this.apicAccessPage = layout.at(VmmLayout.APIC_ACCESS_PAGE);
         this.areaPages = (VmmLayout.SIZE - VmmLayout.MEMORY_MODE_AREA) / SMALL;
         this.shadows = new ControlRegisterShadows(vmcs, CR0_MASK, CR4_MASK);
         this.hiddenPages = counters.counter("EPT", "violations: RAM not the VM's, mapped to nothing");
@@ -74,13 +77,18 @@ final class ExtendedPageTables implements MemoryVirtualization {
 
     @Override
     public int processorControls() {
-        return PROC_SECONDARY_CONTROLS;
+        return PROC_SECONDARY_CONTROLS | PROC_TPR_SHADOW;
     }
 
     /** With a VPID the guest's cached translations survive its exits (SDM Vol. 3C 28.3.3.3). */
     @Override
     public int secondaryControls() {
-        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID;
+        return PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID | PROC2_VIRTUALIZE_APIC_ACCESSES;
+    }
+
+    @Override
+    public int apicAccessPage() {
+        return apicAccessPage;
     }
 
     @Override
@@ -116,7 +124,9 @@ final class ExtendedPageTables implements MemoryVirtualization {
                 continue;
             }
             for (long page = region; page < region + LARGE; page += SMALL) {
-                if (!ram.isHidden((int) page) && !VirtualDevices.isDevicePage((int) page)) {
+                if (page == LocalApic.DEFAULT_BASE) {
+                    map((int) page, apicAccessPage);
+                } else if (!ram.isHidden((int) page) && !VirtualDevices.isDevicePage((int) page)) {
                     map((int) page, ram.machineAddress((int) page));
                 }
             }

@@ -19,6 +19,15 @@ interface MemoryVirtualization {
         return 0;
     }
 
+    /**
+     * The machine page the guest's local APIC page maps to when the mode virtualizes APIC accesses (the APIC-access
+     * page, SDM Vol. 3C 29.4): its TPR accesses then need no exit. -1 when the page is left unmapped and every access
+     * to it exits.
+     */
+    default int apicAccessPage() {
+        return -1;
+    }
+
     /** Exceptions that must exit (24.6.3). */
     int exceptionBitmap();
 

@@ -18,6 +18,10 @@ record VmmLayout(int base) {
     static final int HOST_IDT = 0x5000;
     static final int HOST_TSS = 0x6000;
     static final int ENTRY_PAGE = 0x7000;
+    /** With APIC virtualization (EPT): the APIC-access page, and the virtual-APIC page holding the guest's TPR. */
+    static final int APIC_ACCESS_PAGE = 0x8000;
+    static final int VIRTUAL_APIC_PAGE = 0x9000;
+    /** The host stack grows down from here to 0xA000. */
     static final int STACK_TOP = 0x10000;
     /** From here to the end, the memory mode's tables: the shadow directory and pool, or the EPT structures. */
     static final int MEMORY_MODE_AREA = 0x10000;

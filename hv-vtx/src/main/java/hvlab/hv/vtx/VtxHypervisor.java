@@ -185,6 +185,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             writeControls();
             writeHostState();
             writeGuestState(guests[k]);
+            next.devices.startApicVirtualization(next.layout.at(VmmLayout.VIRTUAL_APIC_PAGE));
             if (k > 0) {
                 next.startWith(guests[k]);
                 require(vmx.vmclear(next.vmcsRegion()), "VMCLEAR");
@@ -358,6 +359,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                         + vmcs.read(EXIT_QUALIFICATION));
                 runOn = false;
             } else {
+                vm.devices.takeTaskPriority();
                 keepInterruptedDelivery();
                 runOn = handle(reason & 0xFFFF);
             }
@@ -415,6 +417,8 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
                     return false;
                 }
             }
+            case ExitReason.APIC_ACCESS -> vm.devices.apicAccess();
+            case ExitReason.TPR_BELOW_THRESHOLD -> { } // trap-like; resume() injects what the lower TPR lets through
             case ExitReason.EPT_MISCONFIGURATION -> {
                 stop("an EPT misconfiguration at guest-physical 0x"
                         + Integer.toHexString(vmcs.read(GUEST_PHYSICAL_ADDRESS)));
@@ -560,6 +564,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
         if (vm.devices.interruptPending()) {
             processor |= PROC_INTERRUPT_WINDOW_EXITING;
         }
+        vm.devices.setTprThreshold();
         boolean haltedForGood = vmcs.read(GUEST_ACTIVITY_STATE) == HLT && (flags & Cpu.IF) == 0;
         if (!haltedForGood || aliveVms > 1) {
             pin |= PIN_EXTERNAL_INTERRUPT_EXITING; // a HLT with IF clear waits for nothing, as on the bare machine

@@ -32,7 +32,8 @@ class ExtendedPageTablesTest {
             assertThat(eptp & 0xFFF).as("WB, 4-level walk, A/D flags (24.6.11)").isEqualTo(0x5E);
             assertThat(translate(memory, eptp, 0x00123456)).isEqualTo(0x00123456L);
             assertThat(translate(memory, eptp, GUEST_RAM.size() - 4)).isEqualTo(GUEST_RAM.size() - 4L);
-            assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC: the virtual one's, emulated").isEqualTo(-1L);
+            assertThat(translate(memory, eptp, 0xFEE00080)).as("LAPIC: the APIC-access page (SDM Vol. 3C 29.4)")
+                    .isEqualTo(LAYOUT.at(VmmLayout.APIC_ACCESS_PAGE) + 0x80L);
             assertThat(translate(memory, eptp, 0xFEC00000)).as("IOAPIC: the virtual one's, emulated").isEqualTo(-1L);
             assertThat(translate(memory, eptp, 0xFEE01000)).as("past the LAPIC page").isEqualTo(0xFEE01000L);
             assertThat(translate(memory, eptp, 0xFEBFF000)).as("below the IOAPIC page").isEqualTo(0xFEBFF000L);

@@ -41,6 +41,23 @@ final class GuestCode {
         return this;
     }
 
+    /**
+     * Its own flat GDT at {@code gdt} (null, code 08h, data 10h; the GDTR at {@code gdtr}) loaded, the segment
+     * registers reloaded from it, ESP = {@code stack}, and LIDT [{@code idtr}].
+     */
+    GuestCode flatSegments(int gdt, int gdtr, int idtr, int stack) {
+        bytes(0x0F, 0x01, 0x15).u32(gdtr);                                     // lgdt [gdtr]
+        int far = here() + 7;
+        bytes(0xEA).u32(far).bytes(0x08, 0x00);                                // jmp 08:far
+        bytes(0x66, 0xB8, 0x10, 0x00, 0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0);     // mov ax,10h; ds, es, ss
+        bytes(0xBC).u32(stack);                                                // mov esp, stack
+        bytes(0x0F, 0x01, 0x1D).u32(idtr);                                     // lidt [idtr]
+        int next = here();
+        at(gdt).u32(0).u32(0).u32(0x0000FFFF).u32(0x00CF9A00).u32(0x0000FFFF).u32(0x00CF9200);
+        at(gdtr).u16(23).u32(gdt);
+        return at(next);
+    }
+
     /** The address the next byte goes to. */
     int here() {
         return base + buffer.position();

@@ -83,4 +83,23 @@ class VtxLabGuestTest {
         assertThat(vtx.outcome()).isEqualTo(bare.outcome());
         assertThat(vtx.statistics()).anyMatch(v -> v.family().equals("task switches") && v.value() >= 7);
     }
+
+    /**
+     * cr8wr writes the local APIC's TPR 100,000 times: under shadow paging each write is an emulated exit; under EPT
+     * the processor virtualizes it on the virtual-APIC page (SDM Vol. 3C 29.4.3, "use TPR shadow"), with no exit.
+     */
+    @ParameterizedTest
+    @EnumSource(MemoryMode.class)
+    void tprWritesExitOnlyWithoutApicVirtualization(MemoryMode mode) throws BootImageException {
+        Run vtx = run(LabGuests.find("cr8wr").orElseThrow(), mode);
+        long apicWrites = vtx.statistics().stream()
+                .filter(v -> v.family().equals(hvlab.hv.vtx.devices.VirtualDevices.FAMILY)
+                        && v.key().equals("local APIC write"))
+                .mapToLong(Counters.CounterValue::value).sum();
+        if (mode == MemoryMode.EPT) {
+            assertThat(apicWrites).as("the setup's, not the loop's").isLessThan(10);
+        } else {
+            assertThat(apicWrites).isGreaterThanOrEqualTo(100_000);
+        }
+    }
 }

@@ -88,6 +88,8 @@ public final class Cpu {
     /** Set by anything that may make an interrupt deliverable; checked between instructions. */
     boolean eventPending = true;
     boolean stopRequested;
+    /** The next instruction runs in the interpreter, not in a compiled block (see {@link Vmx#INTERPRET_ALONE}). */
+    boolean interpretAlone;
 
     // ---- fault being delivered ----
     int faultVector, faultError;
@@ -222,6 +224,10 @@ public final class Cpu {
                 }
                 eip = startEip;
                 reg[ESP] = startEsp;
+                if (faultVector == Vmx.INTERPRET_ALONE) {
+                    interpretAlone = true;
+                    continue;
+                }
                 counters.exception(faultVector);
                 deliverException(faultVector, faultError);
             }
@@ -249,7 +255,8 @@ public final class Cpu {
                 }
                 continue;
             }
-            if (compiled != null && code32 && (flags & TF) == 0 && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
+            if (compiled != null && code32 && (flags & TF) == 0 && !interpretAlone
+                    && end - retired >= BlockCompiler.MAX_INSTRUCTIONS) {
                 int physical = mmu.codePhysical(segBase[CS] + eip, eip);
                 CompiledBlock block = physical < 0 ? null : compiled.find(physical, eip, true, mmu);
                 if (block != null) {
@@ -267,6 +274,7 @@ public final class Cpu {
             eventDelivered = false;
             interp.step();
             retired++;
+            interpretAlone = false;
             if (halted || stopRequested) {
                 return;
             }

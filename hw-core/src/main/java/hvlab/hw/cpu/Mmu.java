@@ -103,6 +103,14 @@ final class Mmu {
     private int fetchPage = INVALID;
     private int fetchOffset;
 
+    /**
+     * VMX non-root operation with "virtualize APIC accesses": the APIC-access page (physical), which is never in the
+     * TLB, so that each access to it reaches {@link ApicVirtualization}; INVALID otherwise.
+     */
+    private int apicAccessPage = INVALID;
+    /** The page whose translations were last purged from every bank for that; INVALID once one may be cached again. */
+    private int apicAccessPagePurged = INVALID;
+
     /** VMX non-root operation with "enable EPT": guest-physical addresses go through {@link #ept}. */
     private boolean nested;
     private final Ept ept;
@@ -254,6 +262,36 @@ final class Mmu {
         invalidateVpid(1, 0, 0);
     }
 
+    /**
+     * VM entry with "virtualize APIC accesses" ({@code page} the APIC-access page), or -1 at VM exit. Translations to
+     * the page cached before are dropped, so that every access to it is seen (29.4).
+     */
+    void virtualizeApicAccesses(int page) {
+        if (page == -1) {
+            apicAccessPage = INVALID;
+            return;
+        }
+        apicAccessPage = page;
+        if (apicAccessPagePurged != page) {
+            apicAccessPagePurged = page;
+            for (Bank bank : banks) {
+                int[] offset = bank.ramOffset;
+                for (int i = 0; i < TLB_SIZE; i++) {
+                    if (mapsPage(bank.supervisorRead[i], offset[i], page) || mapsPage(bank.userRead[i], offset[i], page)
+                            || mapsPage(bank.supervisorWrite[i], offset[i], page)
+                            || mapsPage(bank.userWrite[i], offset[i], page)) {
+                        bank.invalidate(i);
+                    }
+                }
+            }
+        }
+        fetchPage = INVALID;
+    }
+
+    private static boolean mapsPage(int tag, int ramOffset, int page) {
+        return tag != INVALID && tag + ramOffset == page;
+    }
+
     void privilegeChanged() {
         boolean user = cpu.cpl == 3;
         readTags = user ? userRead : supervisorRead;
@@ -299,7 +337,7 @@ final class Mmu {
         if (readTags[i] == (lin & PAGE_MASK)) {
             return ram[lin + ramOffset[i]] & 0xFF;
         }
-        return readPhysical8(translate(lin, false, cpu.cpl == 3));
+        return readSlow(lin, 1, cpu.cpl == 3);
     }
 
     int read16(int lin) {
@@ -324,7 +362,7 @@ final class Mmu {
             ram[lin + ramOffset[i]] = (byte) value;
             return;
         }
-        writePhysical(translate(lin, true, cpu.cpl == 3), 1, value);
+        writeSlow(lin, 1, value, cpu.cpl == 3);
     }
 
     void write16(int lin, int value) {
@@ -419,6 +457,9 @@ final class Mmu {
         int i = (lin >>> 12) & TLB_MASK;
         int page = lin & PAGE_MASK;
         int physical = readTags[i] == page ? lin + ramOffset[i] : translate(lin, false, cpu.cpl == 3);
+        if ((physical & PAGE_MASK) == apicAccessPage) {
+            throw cpu.vmx.exit.apicAccesses.fetch(physical);
+        }
         long pageStartOffset = (page - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
         if (readTags[i] == page
                 && pageStartOffset >= cpu.segLow[Cpu.CS] && pageStartOffset + 0xFFF <= cpu.segHigh[Cpu.CS]) {
@@ -434,6 +475,9 @@ final class Mmu {
      */
     private int fetchNested(int lin) {
         int physical = translateNested(lin, Ept.FETCH, cpu.cpl == 3);
+        if ((physical & PAGE_MASK) == apicAccessPage) {
+            throw cpu.vmx.exit.apicAccesses.fetch(physical);
+        }
         int page = lin & PAGE_MASK;
         long pageStartOffset = (page - cpu.segBase[Cpu.CS]) & 0xFFFFFFFFL;
         if (Integer.compareUnsigned(physical, ram.length) < 0 && memory.isRamPage(physical >>> 12)
@@ -450,11 +494,18 @@ final class Mmu {
         if (((lin & 0xFFF) + size) > 0x1000) {
             int value = 0;
             for (int k = 0; k < size; k++) {
-                value |= readPhysical8(translate(lin + k, false, user)) << (8 * k);
+                value |= readLinear(translate(lin + k, false, user), 1) << (8 * k);
             }
             return value;
         }
-        int physical = translate(lin, false, user);
+        return readLinear(translate(lin, false, user), size);
+    }
+
+    /** A linear read at its translation: the APIC-access page's are virtualized or exit (29.4.2). */
+    private int readLinear(int physical, int size) {
+        if ((physical & PAGE_MASK) == apicAccessPage) {
+            return cpu.vmx.exit.apicAccesses.read(physical, size);
+        }
         return switch (size) {
             case 1 -> readPhysical8(physical);
             case 2 -> readPhysical(physical, 2);
@@ -468,14 +519,27 @@ final class Mmu {
             int firstPage = translate(lin, true, user);
             int second = lin + size - 1;
             int secondPage = translate(second & PAGE_MASK, true, user);
+            if ((firstPage & PAGE_MASK) == apicAccessPage || secondPage == apicAccessPage) {
+                // never the TPR's 32-bit write: exits before any byte is written
+                cpu.vmx.exit.apicAccesses.write(secondPage == apicAccessPage ? secondPage : firstPage, size, value);
+            }
             for (int k = 0; k < size; k++) {
                 int a = lin + k;
                 int physical = (a & PAGE_MASK) == (lin & PAGE_MASK) ? firstPage + k : secondPage + (a & 0xFFF);
-                writePhysical(physical, 1, value >>> (8 * k));
+                writeLinear(physical, 1, value >>> (8 * k));
             }
             return;
         }
-        writePhysical(translate(lin, true, user), size, value);
+        writeLinear(translate(lin, true, user), size, value);
+    }
+
+    /** A linear write at its translation: the APIC-access page's are virtualized or exit (29.4.3). */
+    private void writeLinear(int physical, int size, int value) {
+        if ((physical & PAGE_MASK) == apicAccessPage) {
+            cpu.vmx.exit.apicAccesses.write(physical, size, value);
+            return;
+        }
+        writePhysical(physical, size, value);
     }
 
     /** A store by host software to physical memory (not through paging), seen by compiled code like any store. */
@@ -673,9 +737,12 @@ final class Mmu {
                       boolean userWritable, boolean isGlobal) {
         int i = (lin >>> 12) & TLB_MASK;
         int tag = lin & PAGE_MASK;
-        if (!memory.isRamPage(pageBase >>> 12)) {
+        if (!memory.isRamPage(pageBase >>> 12) || pageBase == apicAccessPage) {
             current.invalidate(i);
             return;
+        }
+        if (pageBase == apicAccessPagePurged) {
+            apicAccessPagePurged = INVALID; // cached again: the next entry that virtualizes it purges it again
         }
         if (cpu.blocks != null && cpu.blocks.isCodePage(pageBase >>> 12)) {
             supervisorWritable = userWritable = false; // writes to compiled code take the slow path

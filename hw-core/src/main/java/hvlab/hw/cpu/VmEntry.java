@@ -89,6 +89,9 @@ final class VmEntry {
                 || (pin & PIN_VIRTUAL_NMIS) == 0 && (proc & PROC_NMI_WINDOW_EXITING) != 0) {
             return false;
         }
+        if (!apicControlsValid(proc, proc2)) {
+            return false;
+        }
         if ((proc2 & PROC2_VPID) != 0 && field(VPID) == 0) {
             return false;
         }
@@ -122,6 +125,28 @@ final class VmEntry {
                 VmxCapabilities.ENTRY_MAY_BE_1)
                 && injectionValid(proc2)
                 && msrArea(VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_MSR_LOAD_ADDRESS);
+    }
+
+    /**
+     * 26.2.1.1 on the APIC-virtualization controls: with "use TPR shadow" a 4-KByte aligned virtual-APIC address in the
+     * physical-address width and bits 31:4 of the TPR threshold 0; without "virtualize APIC accesses", bits 3:0 of the
+     * threshold not above VTPR[7:4] (with it, that case exits after the entry instead, 26.7.7); with "virtualize APIC
+     * accesses" a 4-KByte aligned APIC-access address in the width.
+     */
+    private boolean apicControlsValid(int proc, int proc2) {
+        boolean accesses = (proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) != 0;
+        if (accesses && !VmxCapabilities.validPointer(field64(APIC_ACCESS_ADDRESS), 4096)) {
+            return false;
+        }
+        if ((proc & PROC_TPR_SHADOW) == 0) {
+            return true;
+        }
+        long virtualApic = field64(VIRTUAL_APIC_ADDRESS);
+        int threshold = field(TPR_THRESHOLD);
+        if (!VmxCapabilities.validPointer(virtualApic, 4096) || (threshold & ~0xF) != 0) {
+            return false;
+        }
+        return accesses || threshold <= c.memory.readU8((int) virtualApic + ApicVirtualization.TPR) >>> 4;
     }
 
     /** An MSR list with entries: 16-byte aligned, its last byte within the physical-address width (26.2.1.2). */

@@ -28,6 +28,8 @@ final class VmExit {
 
     private final Vmx v;
     private final Cpu c;
+    /** "Virtualize APIC accesses" and "use TPR shadow" of the running guest (chapter 29). */
+    final ApicVirtualization apicAccesses;
 
     // The controls of the running guest, read at VM entry.
     int pin, proc, proc2, exitControls, exceptionBitmap, pageFaultMask, pageFaultMatch;
@@ -55,6 +57,7 @@ final class VmExit {
     VmExit(Vmx vmx) {
         this.v = vmx;
         this.c = vmx.c;
+        this.apicAccesses = new ApicVirtualization(c);
     }
 
     private int field(int encoding) {
@@ -97,6 +100,11 @@ final class VmExit {
             c.mmu.leaveEpt();
             c.mmu.useContext(vpid, Mmu.NO_EPT);
         }
+        boolean tprShadow = (proc & PROC_TPR_SHADOW) != 0;
+        apicAccesses.enter((proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) != 0
+                        ? (int) v.vmcs.read(APIC_ACCESS_ADDRESS) & ~0xFFF : -1,
+                tprShadow ? (int) v.vmcs.read(VIRTUAL_APIC_ADDRESS) & ~0xFFF : -1,
+                tprShadow ? field(TPR_THRESHOLD) : 0);
         v.nonRoot = true;
         v.transitions++;
         startTimer();
@@ -174,6 +182,10 @@ final class VmExit {
             c.eventPending = true;
             return true;
         }
+        if (apicAccesses.exitPending) { // trap-like, before anything else pending (29.1.2, 26.7.7)
+            perform(ExitReason.TPR_BELOW_THRESHOLD, 0);
+            return false;
+        }
         if (timerExpired()) {
             perform(ExitReason.PREEMPTION_TIMER, 0);
             return false;
@@ -213,7 +225,9 @@ final class VmExit {
     boolean wakeFromHalt() {
         c.eventPending = false;
         boolean interruptsOn = (c.flags & Cpu.IF) != 0;
-        if (timerExpired()) {
+        if (apicAccesses.exitPending) { // wakes a guest that entered in the HLT state (26.7.7)
+            perform(ExitReason.TPR_BELOW_THRESHOLD, 0);
+        } else if (timerExpired()) {
             perform(ExitReason.PREEMPTION_TIMER, 0);
         } else if ((proc & PROC_INTERRUPT_WINDOW_EXITING) != 0 && interruptsOn) {
             perform(ExitReason.INTERRUPT_WINDOW, 0);
@@ -276,6 +290,11 @@ final class VmExit {
     /** The IDT event has been delivered: no event is under way any more. */
     void delivered() {
         vectoringInfo = 0;
+    }
+
+    /** Whether an event is being delivered through the guest IDT (its IDT-vectoring information is valid). */
+    boolean deliveringEvent() {
+        return InterruptionInfo.isValid(vectoringInfo);
     }
 
     private int eventType(int vector, Cpu.InterruptKind kind) {
@@ -635,6 +654,11 @@ final class VmExit {
         if (reason == ExitReason.EPT_VIOLATION) {
             guestLinear = linear & 0xFFFFFFFFL;
         }
+        return faultLike(reason, qualification);
+    }
+
+    /** A fault-like exit met during an instruction: the guest state saved is the instruction's start. */
+    CpuFault faultLike(int reason, long qualification) {
         c.eip = c.startEip;
         c.reg[Cpu.ESP] = c.startEsp;
         perform(reason, qualification);
@@ -703,6 +727,7 @@ final class VmExit {
         vectoringInfo = 0;
         injecting = false;
         v.nonRoot = false;
+        apicAccesses.leave();
         c.mmu.leaveEpt();
         if (vpid == 0) {
             c.mmu.flushVpidZero();

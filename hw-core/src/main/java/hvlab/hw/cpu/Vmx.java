@@ -38,6 +38,11 @@ public final class Vmx {
     static final long INVALID_POINTER = -1L;
     /** faultVector of the CpuFault that unwinds an instruction after a VM exit: nothing is left to deliver. */
     static final int VM_EXITED = -2;
+    /**
+     * faultVector of the CpuFault that rolls an instruction back to be run again by the interpreter alone: it must be
+     * followed at once by a trap-like VM exit, which a compiled block cannot stop for (TPR below threshold).
+     */
+    static final int INTERPRET_ALONE = -3;
 
     final Cpu c;
     /** The machine offers VMX (CPUID.1:ECX.VMX); off by default, as on QEMU's default CPU. */

@@ -8,8 +8,8 @@ package hvlab.hw.cpu.vmx;
  *
  * <p>A field exists on a processor only when the feature it belongs to does (Appendix B names the control for each
  * conditional field); VMREAD and VMWRITE of any other encoding fail with error 12. The model's capability set
- * ({@link VmxCapabilities}) decides: no TPR shadow, no posted interrupts, no PAT, EFER or PERF_GLOBAL_CTRL loads, no
- * PAUSE-loop exiting, no VMCS shadowing, no PML, no #VE. Those encodings are listed as constants (software names
+ * ({@link VmxCapabilities}) decides: no posted interrupts or virtual-interrupt delivery, no PAT, EFER or
+ * PERF_GLOBAL_CTRL loads, no PAUSE-loop exiting, no VMCS shadowing, no PML, no #VE. Those encodings are listed as constants (software names
  * them) but are not {@link #isSupported supported}.
  */
 public final class VmcsField {
@@ -149,13 +149,13 @@ public final class VmcsField {
         HOST_GS_SELECTOR, HOST_TR_SELECTOR,
         IO_BITMAP_A, IO_BITMAP_B, MSR_BITMAP, VM_EXIT_MSR_STORE_ADDRESS, VM_EXIT_MSR_LOAD_ADDRESS,
         VM_ENTRY_MSR_LOAD_ADDRESS, EXECUTIVE_VMCS_POINTER, TSC_OFFSET, VM_FUNCTION_CONTROLS, EPT_POINTER,
-        EPTP_LIST_ADDRESS,
+        EPTP_LIST_ADDRESS, VIRTUAL_APIC_ADDRESS, APIC_ACCESS_ADDRESS,
         GUEST_PHYSICAL_ADDRESS,
         VMCS_LINK_POINTER, GUEST_IA32_DEBUGCTL, GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3,
         PIN_BASED_CONTROLS, PRIMARY_PROCESSOR_CONTROLS, EXCEPTION_BITMAP, PAGE_FAULT_ERROR_CODE_MASK,
         PAGE_FAULT_ERROR_CODE_MATCH, CR3_TARGET_COUNT, VM_EXIT_CONTROLS, VM_EXIT_MSR_STORE_COUNT,
         VM_EXIT_MSR_LOAD_COUNT, VM_ENTRY_CONTROLS, VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_INTERRUPTION_INFO,
-        VM_ENTRY_EXCEPTION_ERROR_CODE, VM_ENTRY_INSTRUCTION_LENGTH, SECONDARY_PROCESSOR_CONTROLS,
+        VM_ENTRY_EXCEPTION_ERROR_CODE, VM_ENTRY_INSTRUCTION_LENGTH, SECONDARY_PROCESSOR_CONTROLS, TPR_THRESHOLD,
         VM_INSTRUCTION_ERROR, EXIT_REASON, VM_EXIT_INTERRUPTION_INFO, VM_EXIT_INTERRUPTION_ERROR_CODE,
         IDT_VECTORING_INFO, IDT_VECTORING_ERROR_CODE, VM_EXIT_INSTRUCTION_LENGTH, VM_EXIT_INSTRUCTION_INFO,
         GUEST_ES_LIMIT, GUEST_CS_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT, GUEST_FS_LIMIT, GUEST_GS_LIMIT,

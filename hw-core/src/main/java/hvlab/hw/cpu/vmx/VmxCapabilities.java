@@ -46,13 +46,14 @@ public final class VmxCapabilities {
     static final int PIN_ALLOWED1 = PIN_DEFAULT1 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS
             | PIN_PREEMPTION_TIMER;
     /**
-     * Primary controls: CR8-load/store exiting must be 0 on a processor without Intel 64 (Table 24-6); no TPR shadow,
-     * MWAIT/MONITOR (not implemented), RDPMC (not implemented), PAUSE exiting or monitor trap flag.
+     * Primary controls: CR8-load/store exiting must be 0 on a processor without Intel 64 (Table 24-6); the TPR shadow
+     * (for the memory-mapped TPR: this processor has no CR8); no MWAIT/MONITOR (not implemented), RDPMC (not
+     * implemented), PAUSE exiting or monitor trap flag.
      */
     static final int PROC_ALLOWED1 = PROC_DEFAULT1 | PROC_INTERRUPT_WINDOW_EXITING | PROC_TSC_OFFSETTING
             | PROC_HLT_EXITING | PROC_INVLPG_EXITING | PROC_RDTSC_EXITING | PROC_CR3_LOAD_EXITING
             | PROC_CR3_STORE_EXITING | PROC_NMI_WINDOW_EXITING | PROC_MOV_DR_EXITING | PROC_UNCONDITIONAL_IO_EXITING
-            | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY_CONTROLS;
+            | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY_CONTROLS | PROC_TPR_SHADOW;
     /**
      * Whether "enable EPT" (and with it unrestricted guest, VM functions and INVEPT) may be set: the EPT walk (SDM
      * ch. 28) is in the MMU's slow path. One switch, so that the controls, the capability MSRs and the instructions
@@ -60,7 +61,8 @@ public final class VmxCapabilities {
      */
     public static final boolean EPT = true;
 
-    static final int PROC2_ALLOWED1 = PROC2_VPID | PROC2_WBINVD_EXITING
+    /** Secondary controls: APIC-access virtualization (chapter 29, without APIC-register virtualization), VPID, ... */
+    static final int PROC2_ALLOWED1 = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VPID | PROC2_WBINVD_EXITING
             | (EPT ? PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VM_FUNCTIONS : 0);
     /** Exit controls: host address-space size must be 0 without Intel 64 (26.2.4); no PAT, EFER, PERF loads. */
     static final int EXIT_ALLOWED1 = EXIT_DEFAULT1 | EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACKNOWLEDGE_INTERRUPT

@@ -307,6 +307,11 @@ public final class LocalApic implements IoRegion, InterruptController, Clocked {
         return extIntPassesThrough() && extIntSource.hasPendingInterrupt() || fixedInterruptPending();
     }
 
+    /** The highest vector in the IRR, -1 when none is requested (a VMM's TPR threshold is its priority class). */
+    public int highestRequest() {
+        return irr.highest();
+    }
+
     private boolean fixedInterruptPending() {
         int vector = irr.highest();
         return vector >= 0 && enabled() && (vector & 0xF0) > (processorPriority() & 0xF0);

@@ -58,11 +58,11 @@ class VmEntryTest {
 
     @Test
     void secondaryControlsAreCheckedOnlyWhenActivated_26_2_1_1() {
-        assertThat(launchAfter(b -> b.write(SECONDARY_PROCESSOR_CONTROLS, PROC2_VIRTUALIZE_APIC_ACCESSES)))
+        assertThat(launchAfter(b -> b.write(SECONDARY_PROCESSOR_CONTROLS, PROC2_VMCS_SHADOWING)))
                 .as("not activated: ignored").isEqualTo(Vmx.SUCCEED);
         assertThat(launchAfter(b -> {
             b.write(PRIMARY_PROCESSOR_CONTROLS, VmxCapabilities.PROC_MUST_BE_1 | PROC_SECONDARY_CONTROLS);
-            b.write(SECONDARY_PROCESSOR_CONTROLS, PROC2_VIRTUALIZE_APIC_ACCESSES);
+            b.write(SECONDARY_PROCESSOR_CONTROLS, PROC2_VMCS_SHADOWING);
         })).isEqualTo(7);
     }
 
