@@ -9,6 +9,12 @@ final class Alu {
     static final int CC_NONE = 0;
     // Lazy operation kinds; ccOp = kind << 2 | size (0 = byte, 1 = word, 2 = dword).
     static final int ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, NEG = 8;
+    /**
+     * SHL/SAL, SHR, SAR with a non-zero count, and the multiplies: CF and OF are known at once and kept in ccCarry,
+     * AF reads 0.
+     */
+    static final int SHIFT_OR_MULTIPLY = 9;
+    private static final int SHIFT_CF = 1, SHIFT_OF = 2;
 
     // Group-1 operation numbers, as encoded in opcodes 00-3F and the ModRM reg field of 80-83.
     static final int OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
@@ -62,6 +68,7 @@ final class Alu {
             case SBB -> c.ccCarry != 0 ? Integer.compareUnsigned(a, b) <= 0 : Integer.compareUnsigned(a, b) < 0;
             case NEG -> b != 0;
             case INC, DEC -> c.ccCarry != 0;
+            case SHIFT_OR_MULTIPLY -> (c.ccCarry & SHIFT_CF) != 0;
             default -> false;
         };
     }
@@ -95,6 +102,7 @@ final class Alu {
             case NEG -> (res & MASK[size]) == s;
             case INC -> (res & MASK[size]) == s;
             case DEC -> (res & MASK[size]) == s - 1;
+            case SHIFT_OR_MULTIPLY -> (c.ccCarry & SHIFT_OF) != 0;
             default -> false;
         };
     }
@@ -111,7 +119,7 @@ final class Alu {
         if (op == CC_NONE) {
             return (c.flags & Cpu.AF) != 0;
         }
-        if (op >>> 2 == LOGIC) {
+        if (op >>> 2 == LOGIC || op >>> 2 == SHIFT_OR_MULTIPLY) {
             return false;
         }
         return ((c.ccA ^ c.ccB ^ c.ccRes) & 0x10) != 0;
@@ -178,50 +186,111 @@ final class Alu {
         c.flags = on ? f | flag : f & ~flag;
     }
 
-    /** Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, Appendix B). */
+    /**
+     * Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, Appendix B): an odd cc is the
+     * negation of the even one below it. Each pair has a small method of its own so that HotSpot inlines the one a
+     * compiled block names; this dispatcher folds away where cc is a constant.
+     */
     static boolean condition(Cpu c, int cc) {
-        int op = c.ccOp;
-        int kind = op >>> 2;
-        if (kind == SUB) { // CMP and SUB: compare the operands directly
-            int size = op & 3, m = MASK[size];
-            int a = c.ccA, b = c.ccB;
-            boolean r = switch (cc >>> 1) {
-                case 1 -> Integer.compareUnsigned(a & m, b & m) < 0;
-                case 2 -> ((a ^ b) & m) == 0;
-                case 3 -> Integer.compareUnsigned(a & m, b & m) <= 0;
-                case 6 -> signExtend(a, size) < signExtend(b, size);
-                case 7 -> signExtend(a, size) <= signExtend(b, size);
-                default -> conditionFromFlags(c, cc & ~1);
-            };
-            return r ^ ((cc & 1) != 0);
-        }
-        if (kind == LOGIC) { // TEST, AND, OR, XOR: CF = OF = 0, so every condition reads the result alone
-            int size = op & 3;
-            int res = c.ccRes & MASK[size];
-            boolean negative = (res & SIGN[size]) != 0;
-            boolean r = switch (cc >>> 1) {
-                case 0, 1 -> false;        // O, B
-                case 2, 3 -> res == 0;     // Z, BE
-                case 4, 6 -> negative;     // S, L
-                case 5 -> parity(res);     // P
-                default -> res == 0 || negative; // LE
-            };
-            return r ^ ((cc & 1) != 0);
-        }
-        return conditionFromFlags(c, cc & ~1) ^ ((cc & 1) != 0);
+        boolean r = switch (cc >>> 1) {
+            case 0 -> overflow(c);
+            case 1 -> below(c);
+            case 2 -> equal(c);
+            case 3 -> belowOrEqual(c);
+            case 4 -> sign(c);
+            case 5 -> parityEven(c);
+            case 6 -> less(c);
+            default -> lessOrEqual(c);
+        };
+        return r ^ ((cc & 1) != 0);
     }
 
-    private static boolean conditionFromFlags(Cpu c, int cc) {
+    /** The method evaluating the even condition code {@code cc & ~1}, for code generators. */
+    static String conditionMethod(int cc) {
         return switch (cc >>> 1) {
-            case 0 -> of(c);
-            case 1 -> cf(c);
-            case 2 -> zf(c);
-            case 3 -> cf(c) || zf(c);
-            case 4 -> sf(c);
-            case 5 -> pf(c);
-            case 6 -> sf(c) != of(c);
-            default -> zf(c) || sf(c) != of(c);
+            case 0 -> "overflow";
+            case 1 -> "below";
+            case 2 -> "equal";
+            case 3 -> "belowOrEqual";
+            case 4 -> "sign";
+            case 5 -> "parityEven";
+            case 6 -> "less";
+            default -> "lessOrEqual";
         };
+    }
+
+    // After CMP and SUB the operands are compared directly; after TEST, AND, OR and XOR (CF = OF = 0) the result
+    // alone decides; otherwise the flags are read.
+
+    static boolean overflow(Cpu c) {
+        return c.ccOp >>> 2 != LOGIC && of(c);
+    }
+
+    static boolean below(Cpu c) {
+        int op = c.ccOp;
+        int kind = op >>> 2;
+        if (kind == SUB) {
+            int m = MASK[op & 3];
+            return Integer.compareUnsigned(c.ccA & m, c.ccB & m) < 0;
+        }
+        return kind != LOGIC && cf(c);
+    }
+
+    static boolean equal(Cpu c) {
+        int op = c.ccOp;
+        int kind = op >>> 2;
+        if (kind == SUB) {
+            return ((c.ccA ^ c.ccB) & MASK[op & 3]) == 0;
+        }
+        return zf(c);
+    }
+
+    static boolean belowOrEqual(Cpu c) {
+        int op = c.ccOp;
+        int kind = op >>> 2;
+        if (kind == SUB) {
+            int m = MASK[op & 3];
+            return Integer.compareUnsigned(c.ccA & m, c.ccB & m) <= 0;
+        }
+        if (kind == LOGIC) {
+            return (c.ccRes & MASK[op & 3]) == 0;
+        }
+        return cf(c) || zf(c);
+    }
+
+    static boolean sign(Cpu c) {
+        return sf(c);
+    }
+
+    static boolean parityEven(Cpu c) {
+        return pf(c);
+    }
+
+    static boolean less(Cpu c) {
+        int op = c.ccOp;
+        int kind = op >>> 2;
+        if (kind == SUB) {
+            int size = op & 3;
+            return signExtend(c.ccA, size) < signExtend(c.ccB, size);
+        }
+        if (kind == LOGIC) {
+            return (c.ccRes & SIGN[op & 3]) != 0;
+        }
+        return sf(c) != of(c);
+    }
+
+    static boolean lessOrEqual(Cpu c) {
+        int op = c.ccOp;
+        int kind = op >>> 2;
+        if (kind == SUB) {
+            int size = op & 3;
+            return signExtend(c.ccA, size) <= signExtend(c.ccB, size);
+        }
+        if (kind == LOGIC) {
+            int res = c.ccRes & MASK[op & 3];
+            return res == 0 || (res & SIGN[op & 3]) != 0;
+        }
+        return zf(c) || sf(c) != of(c);
     }
 
     // ---- the eight group-1 operations ----
@@ -298,76 +367,107 @@ final class Alu {
 
     // ---- shifts and rotates (SDM Vol. 2B, "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR") ----
 
-    /** ModRM reg field of C0/C1/D0-D3: ROL, ROR, RCL, RCR, SHL, SHR, SAL (= SHL), SAR. */
+    /**
+     * ModRM reg field of C0/C1/D0-D3: ROL, ROR, RCL, RCR, SHL, SHR, SAL (= SHL), SAR. One small method per operation,
+     * so a compiled block whose operation is a constant inlines only its own.
+     */
     static int shift(Cpu c, int op, int value, int count, int size) {
         count &= 0x1F;
         if (count == 0) {
             return value & MASK[size];
         }
+        return switch (op) {
+            case 0 -> rol(c, value & MASK[size], count, size);
+            case 1 -> ror(c, value & MASK[size], count, size);
+            case 2 -> rcl(c, value & MASK[size], count, size);
+            case 3 -> rcr(c, value & MASK[size], count, size);
+            case 4, 6 -> shl(c, value & MASK[size], count, size);
+            case 5 -> shr(c, value & MASK[size], count, size);
+            default -> sar(c, value & MASK[size], count, size);
+        };
+    }
+
+    // The operations below take the operand masked to its size and a count of 1 to 31.
+
+    private static int rol(Cpu c, int v, int count, int size) {
+        int bits = BITS[size], m = MASK[size];
+        int n = count & (bits - 1);
+        int res = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
+        boolean carry = (res & 1) != 0;
+        setCarryOverflow(c, carry, carry ^ ((res & SIGN[size]) != 0));
+        return res;
+    }
+
+    private static int ror(Cpu c, int v, int count, int size) {
         int bits = BITS[size], m = MASK[size], s = SIGN[size];
-        int v = value & m;
-        switch (op) {
-            case 0 -> { // ROL
-                int n = count & (bits - 1);
-                int res = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
-                boolean carry = (res & 1) != 0;
-                setCarryOverflow(c, carry, carry ^ ((res & s) != 0));
-                return res;
-            }
-            case 1 -> { // ROR
-                int n = count & (bits - 1);
-                int res = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
-                boolean msb = (res & s) != 0, next = (res & (s >>> 1)) != 0;
-                setCarryOverflow(c, msb, msb ^ next);
-                return res;
-            }
-            case 2 -> { // RCL
-                int n = size == DWORD ? count : count % (bits + 1);
-                if (n == 0) {
-                    return v;
-                }
-                long wide = (v & 0xFFFFFFFFL) | (cf(c) ? 1L << bits : 0);
-                long rotated = ((wide << n) | (wide >>> (bits + 1 - n))) & ((1L << (bits + 1)) - 1);
-                int res = (int) rotated & m;
-                boolean carry = (rotated >>> bits & 1) != 0;
-                setCarryOverflow(c, carry, carry ^ ((res & s) != 0));
-                return res;
-            }
-            case 3 -> { // RCR
-                int n = size == DWORD ? count : count % (bits + 1);
-                if (n == 0) {
-                    return v;
-                }
-                boolean oldCarry = cf(c);
-                long wide = (v & 0xFFFFFFFFL) | (oldCarry ? 1L << bits : 0);
-                long rotated = ((wide >>> n) | (wide << (bits + 1 - n))) & ((1L << (bits + 1)) - 1);
-                int res = (int) rotated & m;
-                boolean carry = (rotated >>> bits & 1) != 0;
-                boolean msb = (res & s) != 0, next = (res & (s >>> 1)) != 0;
-                setCarryOverflow(c, carry, msb ^ next);
-                return res;
-            }
-            case 4, 6 -> { // SHL/SAL
-                int res = count >= bits ? 0 : (v << count) & m;
-                boolean carry = count <= bits && ((v >>> (bits - count)) & 1) != 0;
-                setArith(c, carry, carry ^ ((res & s) != 0), res, size, false);
-                return res;
-            }
-            case 5 -> { // SHR
-                int res = count >= bits ? 0 : v >>> count;
-                boolean carry = count <= bits && ((v >>> (count - 1)) & 1) != 0;
-                setArith(c, carry, (v & s) != 0, res, size, false);
-                return res;
-            }
-            default -> { // SAR
-                int sv = signExtend(v, size);
-                int n = Math.min(count, bits - 1);
-                int res = (sv >> n) & m;
-                boolean carry = count >= bits ? sv < 0 : ((sv >> (count - 1)) & 1) != 0;
-                setArith(c, carry, false, res, size, false);
-                return res;
-            }
+        int n = count & (bits - 1);
+        int res = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
+        boolean msb = (res & s) != 0, next = (res & (s >>> 1)) != 0;
+        setCarryOverflow(c, msb, msb ^ next);
+        return res;
+    }
+
+    private static int rcl(Cpu c, int v, int count, int size) {
+        int bits = BITS[size], m = MASK[size];
+        int n = size == DWORD ? count : count % (bits + 1);
+        if (n == 0) {
+            return v;
         }
+        long wide = (v & 0xFFFFFFFFL) | (cf(c) ? 1L << bits : 0);
+        long rotated = ((wide << n) | (wide >>> (bits + 1 - n))) & ((1L << (bits + 1)) - 1);
+        int res = (int) rotated & m;
+        boolean carry = (rotated >>> bits & 1) != 0;
+        setCarryOverflow(c, carry, carry ^ ((res & SIGN[size]) != 0));
+        return res;
+    }
+
+    private static int rcr(Cpu c, int v, int count, int size) {
+        int bits = BITS[size], m = MASK[size], s = SIGN[size];
+        int n = size == DWORD ? count : count % (bits + 1);
+        if (n == 0) {
+            return v;
+        }
+        boolean oldCarry = cf(c);
+        long wide = (v & 0xFFFFFFFFL) | (oldCarry ? 1L << bits : 0);
+        long rotated = ((wide >>> n) | (wide << (bits + 1 - n))) & ((1L << (bits + 1)) - 1);
+        int res = (int) rotated & m;
+        boolean carry = (rotated >>> bits & 1) != 0;
+        boolean msb = (res & s) != 0, next = (res & (s >>> 1)) != 0;
+        setCarryOverflow(c, carry, msb ^ next);
+        return res;
+    }
+
+    private static int shl(Cpu c, int v, int count, int size) {
+        int bits = BITS[size];
+        int res = count >= bits ? 0 : (v << count) & MASK[size];
+        boolean carry = count <= bits && ((v >>> (bits - count)) & 1) != 0;
+        recordCarryOverflow(c, size, res, carry, carry ^ ((res & SIGN[size]) != 0));
+        return res;
+    }
+
+    private static int shr(Cpu c, int v, int count, int size) {
+        int bits = BITS[size];
+        int res = count >= bits ? 0 : v >>> count;
+        boolean carry = count <= bits && ((v >>> (count - 1)) & 1) != 0;
+        recordCarryOverflow(c, size, res, carry, (v & SIGN[size]) != 0);
+        return res;
+    }
+
+    private static int sar(Cpu c, int v, int count, int size) {
+        int bits = BITS[size];
+        int sv = signExtend(v, size);
+        int n = Math.min(count, bits - 1);
+        int res = (sv >> n) & MASK[size];
+        boolean carry = count >= bits ? sv < 0 : ((sv >> (count - 1)) & 1) != 0;
+        recordCarryOverflow(c, size, res, carry, false);
+        return res;
+    }
+
+    /** SHL, SHR, SAR, multiplies: flags as {@link #setArith} would set them (AF 0), kept lazily: most are never read. */
+    private static void recordCarryOverflow(Cpu c, int size, int res, boolean carry, boolean overflow) {
+        c.ccOp = SHIFT_OR_MULTIPLY << 2 | size;
+        c.ccRes = res;
+        c.ccCarry = (carry ? SHIFT_CF : 0) | (overflow ? SHIFT_OF : 0);
     }
 
     private static void setCarryOverflow(Cpu c, boolean carry, boolean overflow) {
@@ -412,7 +512,7 @@ final class Alu {
 
     /** Sets CF and OF for a multiply whose full result did not fit (the other flags: from the low half). */
     static void setMultiplyFlags(Cpu c, boolean overflow, int low, int size) {
-        setArith(c, overflow, overflow, low, size, false);
+        recordCarryOverflow(c, size, low, overflow, overflow);
     }
 
     // ---- decimal arithmetic (SDM Vol. 2A "DAA", "DAS", "AAA", "AAS", "AAM", "AAD") ----

@@ -31,10 +31,19 @@ final class BlockCompiler {
 
     private static final ClassDesc CPU = ClassDesc.of("hvlab.hw.cpu.Cpu");
     private static final ClassDesc OPS = ClassDesc.of("hvlab.hw.cpu.CompiledOps");
+    private static final ClassDesc ALU = ClassDesc.of("hvlab.hw.cpu.Alu");
     private static final ClassDesc BLOCK = ClassDesc.of("hvlab.hw.cpu.CompiledBlock");
     private static final ClassDesc GENERATED = ClassDesc.of("hvlab.hw.cpu.CompiledBlock$Translated");
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CPU);
-    private static final int CPU_SLOT = 1;
+    private static final ClassDesc INT_ARRAY = CD_int.arrayType();
+    static final int CPU_SLOT = 1;
+    /** c.reg, loaded once per block. */
+    static final int REG_SLOT = 2;
+    /** Scratch ints of {@link InlineForms}: the last ALU operation's operands and result. */
+    static final int A_SLOT = 3, B_SLOT = 4, RESULT_SLOT = 5;
+    /** The offset of a memory operand that is read and then written. */
+    static final int OFFSET_SLOT = 6;
+    static final int NO_FLAGS = -1;
 
     private final byte[] ram;
     private final BlockDecoder decoder;
@@ -136,12 +145,27 @@ final class BlockCompiler {
     }
 
     private void emitBody(CodeBuilder code, int n, int startEip, int endEip) {
+        code.aload(CPU_SLOT);
+        code.getfield(CPU, "reg", INT_ARRAY);
+        code.astore(REG_SLOT);
         Label start = code.newLabel();
         code.labelBinding(start);
+        int flagsKind = NO_FLAGS; // the lazy-flags kind the previous instruction left in the operand slots
         for (int i = 0; i < n; i++) {
             BlockDecoder.Instruction insn = instructions[i];
             int eip = eips[i];
             int next = eip + insn.length;
+            int previousFlags = flagsKind;
+            flagsKind = NO_FLAGS;
+            if (InlineForms.emit(code, insn)) {
+                // a register operation: it cannot fault, so it needs no restart address
+                flagsKind = InlineForms.flagsKind(insn);
+                if (insn.reg == Cpu.ESP) {
+                    stackPointerCommitted(code);
+                }
+                retire(code);
+                continue;
+            }
             // startEip: where a fault in this instruction restarts
             code.aload(CPU_SLOT);
             code.loadConstant(eip);
@@ -150,10 +174,7 @@ final class BlockCompiler {
                 case BlockDecoder.JCC -> {
                     retire(code);
                     Label notTaken = code.newLabel();
-                    code.aload(CPU_SLOT);
-                    code.loadConstant(insn.cc);
-                    code.invokestatic(OPS, "condition", MethodTypeDesc.of(CD_boolean, CPU, CD_int));
-                    code.ifeq(notTaken);
+                    InlineForms.branchUnless(code, insn.cc, previousFlags, notTaken);
                     transfer(code, insn.target, startEip, start, i + 1);
                     code.labelBinding(notTaken);
                 }
@@ -181,11 +202,13 @@ final class BlockCompiler {
                     code.return_();
                 }
                 default -> {
-                    emitPlain(code, insn);
+                    if (InlineForms.emitMemory(code, insn)) {
+                        flagsKind = InlineForms.flagsKind(insn);
+                    } else {
+                        emitPlain(code, insn);
+                    }
                     if (insn.reg == Cpu.ESP || !insn.memory && insn.rm == Cpu.ESP) {
-                        // ESP written as a general register: a later fault must not roll it back
-                        code.aload(CPU_SLOT);
-                        code.invokestatic(OPS, "stackPointerCommitted", MethodTypeDesc.of(CD_void, CPU));
+                        stackPointerCommitted(code);
                     }
                     retire(code);
                 }
@@ -272,6 +295,15 @@ final class BlockCompiler {
             parameters[i + 1] = CD_int;
         }
         code.invokestatic(OPS, name, MethodTypeDesc.of(CD_void, parameters));
+    }
+
+    /** ESP written as a general register: a later fault must not roll it back (c.startEsp = reg[ESP]). */
+    private static void stackPointerCommitted(CodeBuilder code) {
+        code.aload(CPU_SLOT);
+        code.aload(REG_SLOT);
+        code.loadConstant(Cpu.ESP);
+        code.iaload();
+        code.putfield(CPU, "startEsp", CD_int);
     }
 
     /** c.retired++: every instruction retires as it completes, so time and faults stay exact inside a block. */

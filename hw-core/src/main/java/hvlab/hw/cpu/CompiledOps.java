@@ -169,10 +169,6 @@ final class CompiledOps {
         }
     }
 
-    static boolean condition(Cpu c, int cc) {
-        return Alu.condition(c, cc);
-    }
-
     static void cdq(Cpu c) {
         c.reg[Cpu.EDX] = c.reg[Cpu.EAX] >> 31;
     }
@@ -220,11 +216,6 @@ final class CompiledOps {
         c.setSp(c.stackAdd(sp, 4 + release));
         c.startEsp = c.reg[ESP];
         c.eip = target;
-    }
-
-    /** After an instruction that wrote ESP as a general register (ADD, SUB, MOV, LEA...): keeps the invariant. */
-    static void stackPointerCommitted(Cpu c) {
-        c.startEsp = c.reg[ESP];
     }
 
     static void leave(Cpu c) {
