@@ -3,7 +3,6 @@ package hvlab.hv.vtx;
 import hvlab.hv.vtx.devices.HostDevices;
 import hvlab.hv.vtx.devices.VirtualDevices;
 import hvlab.hw.boot.BootImageException;
-import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.CpuState;
 import hvlab.hw.cpu.HypervisorEntry;
@@ -167,10 +166,7 @@ final class VtxHypervisor implements Hypervisor, HypervisorEntry {
             if (pristine != null) {
                 System.arraycopy(pristine, 0, memory.ram(), 0, share);
             }
-            machine.boot(images.get(k), share); // a Linux kernel's E820 map and initrd stay in its share
-            if (images.get(k) instanceof GuestImage.Multiboot) {
-                MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), share); // never told of others' RAM
-            }
+            machine.boot(images.get(k), share); // told of its share only, never of others' RAM or ours
             guests[k] = cpu.captureState();
             if (k > 0) {
                 System.arraycopy(memory.ram(), 0, memory.ram(), vms.get(k).ram.base(), share);

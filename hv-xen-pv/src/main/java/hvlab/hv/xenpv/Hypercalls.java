@@ -492,7 +492,7 @@ final class Hypercalls {
                 case 1 -> mm.pin(d.id, argument, PageType.L2_PAGE_TABLE);
                 case 2, 3 -> 0; // L3/L4 pins: ignored on a two-level Xen
                 case 4 -> mm.unpin(d.id, argument);
-                case 5 -> newBase(argument);
+                case 5 -> xen.newBaseTable(argument);
                 case 6, 8, 10 -> {
                     flushTlb();
                     yield 0;
@@ -504,10 +504,6 @@ final class Hypercalls {
                 default -> ENOSYS;
             };
         });
-    }
-
-    private int newBase(int mfn) {
-        return xen.newBaseTable(mfn);
     }
 
     private void flushTlb() {

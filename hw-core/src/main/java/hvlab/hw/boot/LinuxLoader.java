@@ -68,9 +68,7 @@ public final class LinuxLoader {
     public static BootState load(PhysicalMemory memory, String imageName, byte[] image, byte[] initrd,
                                  String commandLine, int ramBytes) throws BootImageException {
         Objects.requireNonNull(memory, "memory");
-        if (ramBytes <= 0 || ramBytes > memory.ramSize()) {
-            throw new IllegalArgumentException("RAM for the kernel: " + ramBytes + " bytes of " + memory.ramSize());
-        }
+        MultibootLoader.checkKernelRam(memory, ramBytes);
         Objects.requireNonNull(commandLine, "commandLine");
         ImageBytes kernel = new ImageBytes(Objects.requireNonNull(imageName, "imageName"),
                 Objects.requireNonNull(image, "image"));

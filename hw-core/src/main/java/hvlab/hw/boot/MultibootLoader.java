@@ -43,14 +43,25 @@ public final class MultibootLoader {
      */
     public static BootState load(PhysicalMemory memory, String imageName, byte[] image, String commandLine,
                                  List<BootModule> modules) throws BootImageException {
+        return load(memory, imageName, image, commandLine, modules, memory.ramSize());
+    }
+
+    /**
+     * As {@link #load(PhysicalMemory, String, byte[], String, List)}, telling the kernel of only the first {@code
+     * ramBytes} of RAM (mem_upper, the memory map, where modules may go): a hypervisor's guest, which must never
+     * learn of the memory it may not use.
+     */
+    public static BootState load(PhysicalMemory memory, String imageName, byte[] image, String commandLine,
+                                 List<BootModule> modules, int ramBytes) throws BootImageException {
         Objects.requireNonNull(memory, "memory");
+        checkKernelRam(memory, ramBytes);
         Objects.requireNonNull(commandLine, "commandLine");
         ImageBytes kernelImage = new ImageBytes(Objects.requireNonNull(imageName, "imageName"),
                 Objects.requireNonNull(image, "image"));
         KernelLayout kernel = layout(kernelImage);
-        checkPlacement(kernelImage, kernel, memory.ramSize());
-        List<PlacedModule> placedModules = placeModules(modules, kernel.end(), memory.ramSize());
-        byte[] information = BootInformation.build(memory.ramSize(), commandLine, placedModules);
+        checkPlacement(kernelImage, kernel, ramBytes);
+        List<PlacedModule> placedModules = placeModules(modules, kernel.end(), ramBytes);
+        byte[] information = BootInformation.build(ramBytes, commandLine, placedModules);
 
         for (LoadSegment segment : kernel.segments()) {
             memory.load((int) segment.physicalAddress(), image, (int) segment.fileOffset(), (int) segment.fileSize());
@@ -139,29 +150,10 @@ public final class MultibootLoader {
         return "[0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ")";
     }
 
-    /**
-     * Tells the kernel only about the RAM below {@code usableRamBytes} (Multiboot 0.6.96 3.3: mem_upper and the
-     * memory map's available ranges), as a hypervisor that keeps the top of RAM for itself does after loading: the
-     * guest never learns of the memory it must not use.
-     *
-     * @param info the physical address of the multiboot_info structure (EBX at the kernel's entry)
-     */
-    public static void hideRamAbove(PhysicalMemory memory, int info, int usableRamBytes) {
-        int flags = memory.readU32(info);
-        if ((flags & BootInformation.HAS_MEMORY_BOUNDS) != 0) {
-            memory.writeU32(info + 8, Math.min(memory.readU32(info + 8), (usableRamBytes - 0x100000) / 1024));
-        }
-        if ((flags & BootInformation.HAS_MEMORY_MAP) != 0) {
-            int length = memory.readU32(info + 44), map = memory.readU32(info + 48);
-            for (int entry = map; entry < map + length; entry += memory.readU32(entry) + 4) {
-                long base = memory.readU32(entry + 4) & 0xFFFFFFFFL | (long) memory.readU32(entry + 8) << 32;
-                long size = memory.readU32(entry + 12) & 0xFFFFFFFFL | (long) memory.readU32(entry + 16) << 32;
-                if (memory.readU32(entry + 20) == 1 && base + size > usableRamBytes) {
-                    long clipped = Math.max(0, usableRamBytes - base);
-                    memory.writeU32(entry + 12, (int) clipped);
-                    memory.writeU32(entry + 16, (int) (clipped >>> 32));
-                }
-            }
+    /** The RAM a loader tells a kernel of: all of it, or the first part, a hypervisor's guest's. */
+    static void checkKernelRam(PhysicalMemory memory, int ramBytes) {
+        if (ramBytes <= 0 || ramBytes > memory.ramSize()) {
+            throw new IllegalArgumentException("RAM for the kernel: " + ramBytes + " bytes of " + memory.ramSize());
         }
     }
 }

@@ -102,13 +102,13 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * As {@link #boot(hvlab.spi.GuestImage)}, a Linux kernel told of only the first {@code guestRamBytes} of RAM (a
-     * hypervisor's guest); a Multiboot kernel's hypervisor trims its map itself.
+     * As {@link #boot(hvlab.spi.GuestImage)}, a kernel told of only the first {@code guestRamBytes} of RAM: a
+     * hypervisor's guest, which never learns of the memory it must not use.
      */
     public void boot(hvlab.spi.GuestImage image, int guestRamBytes) throws BootImageException {
         switch (image) {
             case hvlab.spi.GuestImage.Multiboot kernel -> bootMultiboot(kernel.name(), kernel.image(),
-                    kernel.commandLine());
+                    kernel.commandLine(), guestRamBytes);
             case hvlab.spi.GuestImage.LinuxKernel linux -> bootLinux(linux.name(), linux.image(), linux.initrd(),
                     linux.commandLine(), guestRamBytes);
             case hvlab.spi.GuestImage.Firmware rom -> bootFirmware(rom.name(), rom.image());
@@ -117,7 +117,12 @@ public final class Machine implements AutoCloseable {
 
     /** Loads a Multiboot kernel and leaves the CPU at its entry point, as a Multiboot loader does. */
     public void bootMultiboot(String imageName, byte[] image, String commandLine) throws BootImageException {
-        BootState boot = MultibootLoader.load(platform.memory(), imageName, image, commandLine);
+        bootMultiboot(imageName, image, commandLine, platform.memory().ramSize());
+    }
+
+    private void bootMultiboot(String imageName, byte[] image, String commandLine, int ramBytes)
+            throws BootImageException {
+        BootState boot = MultibootLoader.load(platform.memory(), imageName, image, commandLine, List.of(), ramBytes);
         installFirmwareTables();
         platform.memory().setA20(boot.a20Enabled());
         platform.localApic().enterVirtualWireMode(); // what the firmware before a Multiboot loader leaves behind

@@ -105,6 +105,17 @@ class MultibootLoaderTest {
     }
 
     @Test
+    @DisplayName("Multiboot 0.6.96 §3.3 mem_upper and mmap of a kernel told of part of the RAM (a hypervisor's guest)")
+    void aKernelToldOfPartOfTheRamSeesOnlyThatPart() throws Exception {
+        int guestRam = RAM - (4 << 20);
+        BootState state = MultibootLoader.load(memory, "kernel.elf", simpleKernel(), "kernel.elf", List.of(), guestRam);
+
+        assertThat(memory.readU32(state.ebx() + 8)).isEqualTo((guestRam - (1 << 20)) / 1024);
+        int last = memory.readU32(state.ebx() + 48) + 3 * 24;
+        assertThat(readU64(last + 4) + readU64(last + 12)).as("the end of the last RAM range").isEqualTo(guestRam);
+    }
+
+    @Test
     @DisplayName("Multiboot 0.6.96 §3.3 cmdline: the caller's string, NUL-terminated")
     void passesTheCommandLine() throws Exception {
         BootState state = MultibootLoader.load(memory, "kernel.elf", simpleKernel(), "kernel.elf console=ttyS0 quiet");

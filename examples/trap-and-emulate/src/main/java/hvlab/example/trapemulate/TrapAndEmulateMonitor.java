@@ -1,7 +1,6 @@
 package hvlab.example.trapemulate;
 
 import hvlab.hw.boot.BootImageException;
-import hvlab.hw.boot.MultibootLoader;
 import hvlab.hw.cpu.Cpu;
 import hvlab.hw.cpu.InterruptFrame;
 import hvlab.hw.cpu.CpuState;
@@ -71,8 +70,7 @@ final class TrapAndEmulateMonitor implements Hypervisor, HypervisorEntry {
             throw new BootImageException("trap-and-emulate boots Multiboot kernels; " + image.name() + " is "
                     + (image instanceof GuestImage.Firmware ? "a firmware ROM" : "a Linux bzImage"));
         }
-        machine.boot(image);
-        MultibootLoader.hideRamAbove(memory, cpu.register(Cpu.EBX), layout.guestRamBytes()); // never told of our RAM
+        machine.boot(image, layout.guestRamBytes()); // never told of our RAM
         vcpu.takeOver(cpu.captureState().system());
         int entry = cpu.eip(), stack = cpu.register(Cpu.ESP);
         vcpu.interruptsEnabled = (cpu.eflags() & IF) != 0;
