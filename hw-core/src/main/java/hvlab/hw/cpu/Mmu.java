@@ -137,6 +137,11 @@ final class Mmu {
         nested = true;
     }
 
+    /** Whether guest-physical addresses go through EPT (VMX non-root operation with "enable EPT"). */
+    boolean translatesThroughEpt() {
+        return nested;
+    }
+
     /** VM exit (or an entry without EPT): guest-physical addresses are physical again. */
     void leaveEpt() {
         nested = false;
